@@ -1,0 +1,352 @@
+"""The domain-independent core of LIME: kernels, distances and the weighted local surrogate.
+
+This is limewidgets' counterpart of lime's ``LimeBase``: given perturbed samples in the
+interpretable representation, the model's outputs for them and their distances to the
+original instance, it selects features and fits a sample-weighted linear model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import Ridge, lars_path
+from sklearn.metrics import pairwise_distances
+
+from ._validation import FEATURE_SELECTION_METHODS, check_choice, check_random_state
+
+
+def exponential_kernel(distances: np.ndarray, kernel_width: float) -> np.ndarray:
+    """LIME's proximity kernel ``sqrt(exp(-d**2 / width**2))``.
+
+    Parameters
+    ----------
+    distances : numpy.ndarray
+        Distances of the samples to the explained instance.
+    kernel_width : float
+        Width of the kernel; larger widths weigh far samples more.
+
+    Returns
+    -------
+    numpy.ndarray
+        One weight in ``(0, 1]`` per distance.
+    """
+    d = np.asarray(distances, dtype=float)
+    return np.sqrt(np.exp(-(d**2) / kernel_width**2))
+
+
+def make_kernel_fn(
+    kernel: Callable[[np.ndarray, float], np.ndarray] | None, kernel_width: float
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Bind a kernel ``kernel(d, kernel_width)`` (default: exponential) to ``kernel_width``."""
+    base = exponential_kernel if kernel is None else kernel
+    if not callable(base):
+        raise TypeError(f"kernel must be callable kernel(d, kernel_width) or None; got {base!r}")
+
+    def kernel_fn(d: np.ndarray) -> np.ndarray:
+        return np.asarray(base(d, kernel_width), dtype=float)
+
+    return kernel_fn
+
+
+def distances_to_first(data: Any, metric: str = "cosine") -> np.ndarray:
+    """Distance of every row of ``data`` to its first row.
+
+    Binary-mask distances (the text and image case) are computed in closed form, without the
+    ``(n, n)`` or dense intermediate that a generic pairwise routine would build.
+
+    Parameters
+    ----------
+    data : numpy.ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    metric : str
+        Any metric understood by :func:`sklearn.metrics.pairwise_distances`.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+    """
+    if not isinstance(metric, str) and not callable(metric):
+        raise TypeError(f"distance_metric must be a metric name or callable; got {metric!r}")
+    if sp.issparse(data):
+        data = data.tocsr()
+        first = data[0]
+    else:
+        data = np.asarray(data, dtype=float)
+        first = data[0:1]
+        if metric == "cosine":
+            ref = data[0]
+            dots = data @ ref
+            norms = np.sqrt(np.einsum("ij,ij->i", data, data)) * np.sqrt(ref @ ref)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sim = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), 0.0)
+            return np.clip(1.0 - sim, 0.0, 2.0)
+        if metric == "euclidean":
+            diff = data - data[0]
+            return np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return pairwise_distances(data, first, metric=metric).ravel()
+
+
+def weighted_r2(y: np.ndarray, y_pred: np.ndarray, weights: np.ndarray) -> float:
+    """Sample-weighted coefficient of determination (as ``Ridge.score`` computes it)."""
+    w = np.asarray(weights, dtype=float)
+    total = w.sum()
+    if total <= 0:
+        return float("nan")
+    mean = (w * y).sum() / total
+    ss_tot = (w * (y - mean) ** 2).sum()
+    ss_res = (w * (y - y_pred) ** 2).sum()
+    if ss_tot == 0:
+        return 1.0 if ss_res == 0 else 0.0
+    return float(1.0 - ss_res / ss_tot)
+
+
+@dataclass
+class SurrogateFit:
+    """The result of fitting the local surrogate for one label.
+
+    Attributes
+    ----------
+    intercept : float
+        The surrogate's intercept.
+    exp : list of (int, float)
+        ``(feature_id, weight)`` pairs sorted by decreasing ``|weight|``.
+    score : float
+        Weighted R² on the samples it was fitted on (lime's ``score``).
+    local_pred : numpy.ndarray of shape (1,)
+        The surrogate's prediction for the explained instance.
+    fidelity : float
+        Weighted R² of a surrogate fitted on 80 % of the samples, measured on the other 20 %
+        (the held-out fidelity; ``nan`` when there are too few samples to split).
+    """
+
+    intercept: float
+    exp: list
+    score: float
+    local_pred: np.ndarray
+    fidelity: float
+
+
+class LimeBase:
+    """Learn a locally weighted, sparse linear model from perturbed data.
+
+    Parameters
+    ----------
+    kernel_fn : callable
+        Maps an array of distances to an array of sample weights.
+    verbose : bool, default=False
+        If True, print the surrogate's intercept and local prediction (like lime).
+    random_state : int, RandomState or None, default=None
+        Seeds the regressors and the held-out split.
+    """
+
+    def __init__(
+        self,
+        kernel_fn: Callable[[np.ndarray], np.ndarray],
+        verbose: bool = False,
+        random_state: Any = None,
+    ) -> None:
+        self.kernel_fn = kernel_fn
+        self.verbose = verbose
+        self.random_state = check_random_state(random_state)
+
+    @staticmethod
+    def generate_lars_path(weighted_data: np.ndarray, weighted_labels: np.ndarray):
+        """Return ``(alphas, coefs)`` of the lasso LARS path for weighted data."""
+        alphas, _, coefs = lars_path(weighted_data, weighted_labels, method="lasso", verbose=False)
+        return alphas, coefs
+
+    def forward_selection(
+        self, data: Any, labels: np.ndarray, weights: np.ndarray, num_features: int
+    ) -> np.ndarray:
+        """Greedily add the feature that most increases the weighted R² of an OLS fit.
+
+        Equivalent to lime's loop of ``Ridge(alpha=0)`` fits, computed from the weighted Gram
+        matrix with one small batched linear solve per step instead of one fit per candidate.
+        """
+        x = data.toarray() if sp.issparse(data) else np.asarray(data, dtype=float)
+        w = np.asarray(weights, dtype=float)
+        y = np.asarray(labels, dtype=float)
+        sw = w.sum()
+        xc = x - (w @ x) / sw
+        yc = y - (w @ y) / sw
+        xw = xc * np.sqrt(w)[:, None]
+        yw = yc * np.sqrt(w)
+        gram = xw.T @ xw
+        cross = xw.T @ yw
+        n_features = x.shape[1]
+        used: list[int] = []
+        for _ in range(min(num_features, n_features)):
+            candidates = np.array([j for j in range(n_features) if j not in used])
+            k = len(used)
+            idx = np.empty((len(candidates), k + 1), dtype=int)
+            idx[:, :k] = used
+            idx[:, k] = candidates
+            sub_gram = gram[idx[:, :, None], idx[:, None, :]]
+            sub_cross = cross[idx]
+            # A tiny ridge keeps singular subsets (duplicated or constant columns) solvable.
+            jitter = 1e-10 * (np.trace(gram) / max(n_features, 1) + 1.0)
+            sub_gram = sub_gram + jitter * np.eye(k + 1)
+            coef = np.linalg.solve(sub_gram, sub_cross[..., None])[..., 0]
+            explained = np.einsum("ij,ij->i", coef, sub_cross)
+            used.append(int(candidates[int(np.argmax(explained))]))
+        return np.array(used, dtype=int)
+
+    def feature_selection(
+        self, data: Any, labels: np.ndarray, weights: np.ndarray, num_features: int, method: str
+    ) -> np.ndarray:
+        """Select at most ``num_features`` feature ids with ``method`` (see lime's options)."""
+        check_choice("feature_selection", method, FEATURE_SELECTION_METHODS)
+        n_features = data.shape[1]
+        if method == "none":
+            return np.arange(n_features)
+        if method == "auto":
+            method = "forward_selection" if num_features <= 6 else "highest_weights"
+        if method == "forward_selection":
+            return self.forward_selection(data, labels, weights, num_features)
+        if method == "highest_weights":
+            clf = Ridge(alpha=0.01, fit_intercept=True, random_state=self.random_state)
+            clf.fit(data, labels, sample_weight=weights)
+            first = data[0].toarray().ravel() if sp.issparse(data) else np.asarray(data[0])
+            contribution = np.abs(clf.coef_ * first)
+            # Stable sort: ties (e.g. features absent from the instance) keep index order.
+            order = np.argsort(-contribution, kind="stable")
+            return order[: min(num_features, n_features)]
+        # lasso_path
+        x = data.toarray() if sp.issparse(data) else np.asarray(data, dtype=float)
+        sqrt_w = np.sqrt(weights)[:, None]
+        weighted_data = (x - np.average(x, axis=0, weights=weights)) * sqrt_w
+        weighted_labels = (labels - np.average(labels, weights=weights)) * sqrt_w[:, 0]
+        _, coefs = self.generate_lars_path(weighted_data, weighted_labels)
+        nonzero = np.arange(n_features)
+        for i in range(coefs.shape[1] - 1, 0, -1):
+            nonzero = coefs[:, i].nonzero()[0]
+            if len(nonzero) <= num_features:
+                break
+        return nonzero
+
+    def fit_label(
+        self,
+        neighborhood_data: Any,
+        neighborhood_labels: np.ndarray,
+        distances: np.ndarray,
+        label: int,
+        num_features: int,
+        feature_selection: str = "auto",
+        model_regressor: Any = None,
+        weights: np.ndarray | None = None,
+    ) -> SurrogateFit:
+        """Fit the surrogate for one label and measure its held-out fidelity.
+
+        Parameters are those of :meth:`explain_instance_with_data`; ``weights`` may be passed
+        to skip recomputing the kernel for every label.
+
+        Returns
+        -------
+        SurrogateFit
+        """
+        if weights is None:
+            weights = self.kernel_fn(distances)
+        weights = np.asarray(weights, dtype=float)
+        y = np.asarray(neighborhood_labels)
+        y = y[:, label] if y.ndim == 2 else y
+        used = self.feature_selection(neighborhood_data, y, weights, num_features, feature_selection)
+        used = np.asarray(used, dtype=int)
+        x_used = neighborhood_data[:, used]
+        regressor = self._make_regressor(model_regressor)
+        regressor.fit(x_used, y, sample_weight=weights)
+        score = float(regressor.score(x_used, y, sample_weight=weights))
+        local_pred = np.asarray(regressor.predict(x_used[0:1])).ravel()
+        coef = np.asarray(regressor.coef_).ravel()
+        intercept = float(np.asarray(regressor.intercept_).ravel()[0])
+        fidelity = self._held_out_fidelity(model_regressor, x_used, y, weights)
+        if self.verbose:
+            print("Intercept", intercept)
+            print("Prediction_local", local_pred)
+            print("Right:", y[0])
+        order = np.argsort(-np.abs(coef), kind="stable")
+        exp = [(int(used[i]), float(coef[i])) for i in order]
+        return SurrogateFit(intercept, exp, score, local_pred, fidelity)
+
+    def explain_instance_with_data(
+        self,
+        neighborhood_data: Any,
+        neighborhood_labels: np.ndarray,
+        distances: np.ndarray,
+        label: int,
+        num_features: int,
+        feature_selection: str = "auto",
+        model_regressor: Any = None,
+    ):
+        """Fit the surrogate for ``label``; lime's return value.
+
+        Parameters
+        ----------
+        neighborhood_data : array of shape (n_samples, n_features)
+            Perturbed samples in the interpretable representation; row 0 is the instance.
+        neighborhood_labels : array of shape (n_samples, n_labels)
+            Model outputs for the samples.
+        distances : array of shape (n_samples,)
+            Distances of the samples to the instance.
+        label : int
+            Column of ``neighborhood_labels`` to explain.
+        num_features : int
+            Maximum number of features in the explanation.
+        feature_selection : {'auto', 'forward_selection', 'lasso_path', 'highest_weights', 'none'}
+        model_regressor : regressor, optional
+            Any regressor with ``coef_`` and ``fit(X, y, sample_weight=...)``; default
+            ``Ridge(alpha=1)``.
+
+        Returns
+        -------
+        intercept : float
+        exp : list of (int, float) sorted by decreasing absolute weight
+        score : float
+        local_pred : numpy.ndarray of shape (1,)
+        """
+        fit = self.fit_label(
+            neighborhood_data,
+            neighborhood_labels,
+            distances,
+            label,
+            num_features,
+            feature_selection=feature_selection,
+            model_regressor=model_regressor,
+        )
+        return fit.intercept, fit.exp, fit.score, fit.local_pred
+
+    def _make_regressor(self, model_regressor: Any) -> Any:
+        if model_regressor is None:
+            return Ridge(alpha=1, fit_intercept=True, random_state=self.random_state)
+        if not hasattr(model_regressor, "fit"):
+            raise TypeError(
+                "model_regressor must be a regressor with fit(X, y, sample_weight=...) and "
+                f"coef_; got {type(model_regressor).__name__}"
+            )
+        return model_regressor
+
+    def _held_out_fidelity(
+        self, model_regressor: Any, x_used: Any, y: np.ndarray, weights: np.ndarray
+    ) -> float:
+        n = x_used.shape[0]
+        if n < 20:
+            return float("nan")
+        # A split generator of its own, derived from a fixed seed, so that measuring fidelity
+        # never shifts the random stream the explainer samples from.
+        rng = np.random.RandomState(n * 7919 + x_used.shape[1])
+        holdout = np.zeros(n, dtype=bool)
+        holdout[1 + rng.permutation(n - 1)[: max(1, (n - 1) // 5)]] = True
+        regressor = self._make_regressor(model_regressor)
+        if model_regressor is not None:
+            from sklearn.base import clone
+
+            try:
+                regressor = clone(model_regressor)
+            except TypeError:
+                return float("nan")
+        train = ~holdout
+        regressor.fit(x_used[train], y[train], sample_weight=weights[train])
+        pred = np.asarray(regressor.predict(x_used[holdout])).ravel()
+        return weighted_r2(y[holdout], pred, weights[holdout])

@@ -1,0 +1,143 @@
+"""Static, self-contained HTML views of explanations.
+
+Plain HTML and CSS with no script at all: it renders the same in JupyterLab, Notebook, VS Code,
+Colab, nbconvert output and a file opened offline, and weighs kilobytes. Every piece of user text
+(documents, feature names, class names, values) goes through :func:`esc`.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+POSITIVE_COLOR = "#e8710a"
+NEGATIVE_COLOR = "#1a73e8"
+CLASS_COLORS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+
+CSS = """
+.lw-root{font-family:var(--jp-ui-font-family,system-ui,-apple-system,'Segoe UI',sans-serif);
+ font-size:13px;color:var(--jp-ui-font-color1,#1f1f1f);background:var(--jp-layout-color0,transparent);
+ display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;line-height:1.35}
+.lw-panel{min-width:220px;max-width:520px}
+.lw-title{font-weight:600;margin:0 0 6px 0}
+.lw-row{display:grid;grid-template-columns:minmax(60px,180px) 1fr 56px;gap:6px;align-items:center;margin:2px 0}
+.lw-name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;text-align:right}
+.lw-track{position:relative;height:14px;background:var(--jp-layout-color2,rgba(127,127,127,.15));border-radius:2px}
+.lw-bar{position:absolute;top:0;height:14px;border-radius:2px}
+.lw-mid{position:absolute;left:50%;top:-2px;bottom:-2px;border-left:1px solid var(--jp-ui-font-color2,#888)}
+.lw-val{font-variant-numeric:tabular-nums;text-align:right}
+.lw-legend{display:flex;justify-content:space-between;font-size:12px;color:var(--jp-ui-font-color2,#666);margin:0 56px 4px 0}
+.lw-text{white-space:pre-wrap;max-width:640px;border:1px solid var(--jp-border-color1,#ccc);padding:8px;border-radius:4px}
+.lw-table{border-collapse:collapse}
+.lw-table td,.lw-table th{border-bottom:1px solid var(--jp-border-color2,#ddd);padding:2px 8px;text-align:left}
+.lw-note{font-size:12px;color:var(--jp-ui-font-color2,#666)}
+.lw-img{max-width:100%;image-rendering:auto;border:1px solid var(--jp-border-color1,#ccc)}
+"""
+
+
+def esc(value: Any) -> str:
+    """Escape any value for safe inclusion in HTML text or attribute values."""
+    return _html.escape(str(value), quote=True)
+
+
+def fmt(value: float) -> str:
+    """Format a number compactly for display."""
+    v = float(value)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.2e}"
+    return f"{v:.3f}"
+
+
+def weight_color(weight: float, max_abs: float) -> str:
+    """Background colour for a weight: orange for positive, blue for negative, alpha by size."""
+    alpha = 0.0 if max_abs <= 0 else min(1.0, abs(weight) / max_abs)
+    rgb = "232,113,10" if weight > 0 else "26,115,232"
+    return f"rgba({rgb},{0.12 + 0.68 * alpha:.3f})"
+
+
+def page(body: str, title: str = "LIME explanation") -> str:
+    """Wrap a fragment in a complete, standalone HTML page."""
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def fragment(body: str) -> str:
+    """Wrap a fragment with its stylesheet, for notebook display."""
+    return f"<style>{CSS}</style>{body}"
+
+
+def proba_chart(class_names: Sequence[Any], probabilities: Iterable[float], top: int = 6) -> str:
+    """Horizontal bars of the model's class probabilities (the top ``top`` classes)."""
+    probs = np.asarray(list(probabilities), dtype=float)
+    order = np.argsort(-probs, kind="stable")[:top]
+    rows = []
+    for rank, i in enumerate(order):
+        color = CLASS_COLORS[rank % len(CLASS_COLORS)]
+        width = max(0.0, min(1.0, probs[i])) * 100
+        rows.append(
+            f'<div class="lw-row"><span class="lw-name" title="{esc(class_names[i])}">'
+            f"{esc(class_names[i])}</span><span class=\"lw-track\"><span class=\"lw-bar\" "
+            f'style="left:0;width:{width:.1f}%;background:{color}"></span></span>'
+            f'<span class="lw-val">{probs[i]:.2f}</span></div>'
+        )
+    return (
+        '<div class="lw-panel lw-proba"><div class="lw-title">Prediction probabilities</div>'
+        + "".join(rows)
+        + "</div>"
+    )
+
+
+def value_chart(value: float, min_value: float, max_value: float) -> str:
+    """The predicted regression value within the range seen in the neighbourhood."""
+    span = max_value - min_value
+    frac = 0.5 if span <= 0 else (value - min_value) / span
+    width = max(0.0, min(1.0, frac)) * 100
+    return (
+        '<div class="lw-panel lw-value"><div class="lw-title">Predicted value</div>'
+        f'<div class="lw-row"><span class="lw-name">{fmt(min_value)}</span>'
+        f'<span class="lw-track"><span class="lw-bar" style="left:0;width:{width:.1f}%;'
+        f'background:{CLASS_COLORS[0]}"></span></span><span class="lw-val">{fmt(max_value)}</span>'
+        f'</div><div class="lw-note">{fmt(value)}</div></div>'
+    )
+
+
+def weight_chart(
+    title: str,
+    items: Sequence[tuple[Any, float]],
+    negative_label: str = "",
+    positive_label: str = "",
+) -> str:
+    """Diverging bar chart of ``(name, weight)`` items, bars growing from the centre."""
+    max_abs = max((abs(w) for _, w in items), default=0.0)
+    rows = []
+    for name, w in items:
+        half = 0.0 if max_abs <= 0 else abs(w) / max_abs * 50
+        left = 50.0 if w >= 0 else 50.0 - half
+        color = POSITIVE_COLOR if w > 0 else NEGATIVE_COLOR
+        rows.append(
+            f'<div class="lw-row"><span class="lw-name" title="{esc(name)}">{esc(name)}</span>'
+            f'<span class="lw-track"><span class="lw-mid"></span><span class="lw-bar" '
+            f'style="left:{left:.1f}%;width:{half:.1f}%;background:{color}"></span></span>'
+            f'<span class="lw-val">{fmt(w)}</span></div>'
+        )
+    legend = ""
+    if negative_label or positive_label:
+        legend = (
+            f'<div class="lw-legend"><span>&#9664; {esc(negative_label)}</span>'
+            f"<span>{esc(positive_label)} &#9654;</span></div>"
+        )
+    return (
+        f'<div class="lw-panel lw-weights"><div class="lw-title">{esc(title)}</div>'
+        + legend
+        + "".join(rows)
+        + "</div>"
+    )

@@ -1,0 +1,5 @@
+"""``lime.explanation`` for limewidgets."""
+
+from limewidgets.engine.explanation import DomainMapper, Explanation
+
+__all__ = ["DomainMapper", "Explanation"]

@@ -1,0 +1,1 @@
+"""Interactive anywidget views of explanations (one module per kind)."""
