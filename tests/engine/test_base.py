@@ -1,0 +1,124 @@
+"""The surrogate core: kernels, distances, feature selection and the weighted fit."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import Lasso, Ridge
+from sklearn.metrics import pairwise_distances
+
+from limewidgets.engine.base import (
+    LimeBase,
+    distances_to_first,
+    exponential_kernel,
+    make_kernel_fn,
+    weighted_r2,
+)
+
+
+@pytest.fixture
+def neighbourhood():
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, 2, (600, 12)).astype(float)
+    x[0] = 1
+    y = 0.5 * x[:, 3] - 0.3 * x[:, 7] + 0.1 * x[:, 1] + 0.02 * rng.randn(600)
+    labels = np.c_[1 - y, y]
+    d = distances_to_first(x, "cosine") * 100
+    return x, labels, d
+
+
+def test_kernel_is_lime_kernel():
+    d = np.array([0.0, 1.0, 2.5])
+    np.testing.assert_allclose(exponential_kernel(d, 2.0), np.sqrt(np.exp(-(d**2) / 4.0)))
+    assert make_kernel_fn(None, 2.0)(np.array([0.0]))[0] == 1.0
+    custom = make_kernel_fn(lambda d, w: 1.0 / (1 + d / w), 2.0)
+    np.testing.assert_allclose(custom(np.array([2.0])), [0.5])
+    with pytest.raises(TypeError, match="kernel"):
+        make_kernel_fn(3, 1.0)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "manhattan"])
+def test_distances_match_sklearn(metric):
+    rng = np.random.RandomState(1)
+    x = rng.rand(50, 7)
+    x[3] = 0  # an all-zero row must not produce NaN with cosine
+    expected = pairwise_distances(x, x[0:1], metric=metric).ravel()
+    np.testing.assert_allclose(distances_to_first(x, metric), expected, atol=1e-12)
+    np.testing.assert_allclose(distances_to_first(sp.csr_matrix(x), metric), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "method", ["forward_selection", "highest_weights", "lasso_path", "auto"]
+)
+def test_feature_selection_finds_true_features(neighbourhood, method):
+    x, labels, d = neighbourhood
+    base = LimeBase(make_kernel_fn(None, 25), random_state=0)
+    intercept, exp, score, local_pred = base.explain_instance_with_data(
+        x, labels, d, 1, 3, feature_selection=method
+    )
+    assert [f for f, _ in exp] == [3, 7, 1]
+    weights = dict(exp)
+    assert weights[3] > 0.4 and weights[7] < -0.2 and weights[1] > 0.05
+    assert score > 0.95
+    assert local_pred.shape == (1,)
+    np.testing.assert_allclose(local_pred[0], intercept + sum(weights.values()), rtol=1e-6)
+
+
+def test_forward_selection_matches_per_candidate_ols(neighbourhood):
+    x, labels, d = neighbourhood
+    w = exponential_kernel(d, 25)
+    y = labels[:, 1]
+    used = []
+    for _ in range(4):  # the brute-force definition lime uses
+        best = max(
+            (j for j in range(x.shape[1]) if j not in used),
+            key=lambda j: Ridge(alpha=0)
+            .fit(x[:, used + [j]], y, sample_weight=w)
+            .score(x[:, used + [j]], y, sample_weight=w),
+        )
+        used.append(best)
+    fast = LimeBase(make_kernel_fn(None, 25)).forward_selection(x, y, w, 4)
+    assert list(fast) == used
+
+
+def test_none_uses_all_features_and_exp_is_sorted(neighbourhood):
+    x, labels, d = neighbourhood
+    fit = LimeBase(make_kernel_fn(None, 25), random_state=0).fit_label(x, labels, d, 1, 2, "none")
+    assert sorted(f for f, _ in fit.exp) == list(range(12))
+    mags = [abs(w) for _, w in fit.exp]
+    assert mags == sorted(mags, reverse=True)
+    assert 0.9 < fit.fidelity <= 1.0
+
+
+def test_custom_regressor_is_used_and_fidelity_measured(neighbourhood):
+    x, labels, d = neighbourhood
+    lasso = Lasso(alpha=1e-4)
+    fit = LimeBase(make_kernel_fn(None, 25)).fit_label(x, labels, d, 1, 3, "auto", lasso)
+    assert hasattr(lasso, "coef_")  # fitted in place, like lime
+    assert np.isfinite(fit.fidelity)
+    with pytest.raises(TypeError, match="model_regressor"):
+        LimeBase(make_kernel_fn(None, 25)).fit_label(x, labels, d, 1, 3, "auto", object())
+
+
+def test_unknown_feature_selection_is_rejected(neighbourhood):
+    x, labels, d = neighbourhood
+    with pytest.raises(ValueError, match="feature_selection.*'bogus'"):
+        LimeBase(make_kernel_fn(None, 25)).explain_instance_with_data(
+            x, labels, d, 1, 3, feature_selection="bogus"
+        )
+
+
+def test_fidelity_does_not_touch_explainer_random_state(neighbourhood):
+    x, labels, d = neighbourhood
+    base = LimeBase(make_kernel_fn(None, 25), random_state=5)
+    before = base.random_state.get_state()[1].copy()
+    base.fit_label(x, labels, d, 1, 3)
+    np.testing.assert_array_equal(base.random_state.get_state()[1], before)
+
+
+def test_weighted_r2_matches_ridge_score():
+    rng = np.random.RandomState(3)
+    x = rng.rand(100, 3)
+    y = x @ [1.0, -2.0, 0.5] + 0.1 * rng.randn(100)
+    w = rng.rand(100)
+    model = Ridge(alpha=1).fit(x, y, sample_weight=w)
+    assert weighted_r2(y, model.predict(x), w) == pytest.approx(model.score(x, y, sample_weight=w))
