@@ -1,1 +1,23 @@
-"""Interactive anywidget views of explanations (one module per kind)."""
+"""Interactive anywidget views of explanations (one module per kind).
+
+Importing this package registers the widgets with the engine, so that
+``explanation.widget()`` and ``explanation.show_in_notebook()`` return / display them.
+"""
+
+from ..engine.explanation import register_widget
+from ._base import ExplanationWidget, MaskExplanationWidget
+from .image import ImageExplanationWidget
+from .tabular import TabularExplanationWidget
+from .text import TextExplanationWidget
+
+__all__ = [
+    "ExplanationWidget",
+    "ImageExplanationWidget",
+    "MaskExplanationWidget",
+    "TabularExplanationWidget",
+    "TextExplanationWidget",
+]
+
+register_widget("text", TextExplanationWidget)
+register_widget("tabular", TabularExplanationWidget)
+register_widget("image", ImageExplanationWidget)

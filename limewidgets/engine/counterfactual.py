@@ -1,0 +1,366 @@
+"""Counterfactual search: a small set of features whose removal changes the model's decision.
+
+Works on every explanation whose perturbation edits binary keep-masks (text words, image
+superpixels). The explanation's weights only *order* the candidates; every claim is checked
+with real model calls, all counted against a query budget:
+
+1. Order the features by their weight for the label (most supporting first).
+2. Query growing prefixes of that order (remove top-1, top-2, ...; several prefixes per model
+   call) until the model's decision changes.
+3. Prune: try putting each removed feature back, least relevant first, and keep it back when the
+   decision stays changed.
+4. Verify: query the final set once more.
+
+The module is pure numpy (no widget imports) and can be used on its own::
+
+    result = find_counterfactual(explanation, max_queries=100)
+    result.found, result.features
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_callable, check_positive_int, describe
+from .batching import predict_in_batches
+from .explanation import LabelNotExplainedError
+
+DEFAULT_MAX_QUERIES = 200
+DEFAULT_BATCH_SIZE = 16
+
+
+@dataclass
+class CounterfactualResult:
+    """The outcome of :func:`find_counterfactual`.
+
+    Attributes
+    ----------
+    found : bool
+        Whether a verified counterfactual was found within the budget.
+    features : list of int
+        Feature ids (positions in the keep-mask) to remove, most relevant first; empty if not found.
+    label_before : int
+        The model's decision for the original instance (classification: the predicted class;
+        regression: ``1`` if the value is ``>= threshold`` else ``0``).
+    label_after : int
+        The decision once ``features`` are removed (equals ``label_before`` when not found).
+    output_after : list of float
+        The model's output for the instance with ``features`` removed (class probabilities, or
+        ``[value]`` in regression); the original output when not found.
+    queries : int
+        Number of instances sent to the model (every row counts, also the verification).
+    message : str
+        A human-readable summary.
+    label : int
+        The label whose weights ordered the search.
+    mask : list of int
+        The keep-mask of the counterfactual instance (``initial_state`` when not found).
+    """
+
+    found: bool
+    features: list
+    label_before: int
+    label_after: int
+    output_after: list
+    queries: int
+    message: str
+    label: int = 0
+    mask: list = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        """The result as a JSON-able dict (what the widgets' ``counterfactual`` trait holds)."""
+        out = asdict(self)
+        out.pop("mask")
+        return out
+
+
+class _Budget:
+    """Counts model rows and refuses to exceed ``max_queries``."""
+
+    def __init__(self, max_queries: int) -> None:
+        self.max_queries = max_queries
+        self.used = 0
+
+    @property
+    def left(self) -> int:
+        return self.max_queries - self.used
+
+
+def _weights_vector(explanation: Any, key: Any, n_features: int) -> np.ndarray:
+    weights = np.zeros(n_features, dtype=float)
+    for feature, weight in explanation.local_exp[key]:
+        if 0 <= int(feature) < n_features:
+            weights[int(feature)] = float(weight)
+    return weights
+
+
+def _class_name(explanation: Any, label: int) -> str:
+    names = getattr(explanation, "class_names", None)
+    if names is not None and 0 <= label < len(names):
+        return str(names[label])
+    return str(label)
+
+
+def find_counterfactual(
+    explanation: Any,
+    classifier_fn: Callable | None = None,
+    label: int | None = None,
+    *,
+    max_queries: int = DEFAULT_MAX_QUERIES,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    threshold: float | None = None,
+) -> CounterfactualResult:
+    """Find a small set of features whose removal changes the model's decision.
+
+    Parameters
+    ----------
+    explanation : Explanation
+        A text or image explanation (its ``perturbation`` edits binary keep-masks).
+    classifier_fn : callable, optional
+        The model to query (default: ``explanation.classifier_fn``).
+    label : int, optional
+        Classification only. Default: the model's predicted label for the original instance;
+        the search then removes the features that support it most until the model predicts
+        another label. A label that is not the predicted one asks the opposite question: which
+        features, once removed, make the model predict ``label`` (the features with the most
+        negative weights for it are removed first). Must be an explained label.
+    max_queries : int, default=200
+        Maximum number of instances sent to the model, verification included.
+    batch_size : int, default=16
+        Maximum number of candidate prefixes sent in one model call (the first calls send 1, 2,
+        4, ... so that a counterfactual of one or two features costs only a few queries).
+    threshold : float, optional
+        Regression only (required there): the decision is ``value >= threshold`` and the search
+        removes the features that push the value towards the threshold.
+
+    Returns
+    -------
+    CounterfactualResult
+
+    Raises
+    ------
+    ValueError
+        If the explanation has no mask-based perturbation, no model is available, a regression
+        explanation has no ``threshold``, or ``label`` is not a possible target.
+    LabelNotExplainedError
+        If ``label`` has no weights in the explanation.
+    """
+    perturbation = getattr(explanation, "perturbation", None)
+    if perturbation is None:
+        raise ValueError(
+            "explanation must carry the perturbation that produced it "
+            f"(explanation.perturbation); got {describe(explanation)} without one"
+        )
+    if classifier_fn is None:
+        classifier_fn = getattr(explanation, "classifier_fn", None)
+        if classifier_fn is None:
+            raise ValueError(
+                "classifier_fn is required: the explanation has no classifier_fn to re-query"
+            )
+    check_callable("classifier_fn", classifier_fn)
+    max_queries = check_positive_int("max_queries", max_queries, minimum=2)
+    batch_size = check_positive_int("batch_size", batch_size)
+    mode = explanation.mode
+    n_features = int(perturbation.n_features)
+    initial = np.asarray(perturbation.initial_state(), dtype=float).ravel()
+    if initial.shape[0] != n_features or not np.all((initial == 0) | (initial == 1)):
+        raise ValueError(
+            "counterfactual search needs a mask-based perturbation (text or image explanations) "
+            f"whose initial_state is a 0/1 mask of length {n_features}; got "
+            f"{describe(initial)}"
+        )
+    if mode == "regression":
+        if threshold is None:
+            raise ValueError(
+                "threshold is required for regression explanations: a counterfactual there is "
+                "a change of the value across threshold (e.g. threshold=0.5)"
+            )
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+            raise TypeError(f"threshold must be a number; got {describe(threshold)}")
+        if not np.isfinite(threshold):
+            raise ValueError(f"threshold must be finite; got {threshold}")
+    elif threshold is not None:
+        raise ValueError(
+            "threshold only applies to regression explanations; for classification the "
+            "counterfactual is a change of the predicted label"
+        )
+
+    budget = _Budget(max_queries)
+
+    def query(masks: np.ndarray) -> np.ndarray:
+        # Callers never ask for more rows than the budget has left.
+        budget.used += masks.shape[0]
+        out = predict_in_batches(
+            classifier_fn,
+            lambda start, stop: perturbation.make_instances(masks[start:stop]),
+            masks.shape[0],
+            None,
+            mode=mode,
+            name="classifier_fn",
+        )
+        return out[:, None] if out.ndim == 1 else out
+
+    def decide(outputs: np.ndarray) -> np.ndarray:
+        if mode == "regression":
+            return (outputs[:, 0] >= threshold).astype(int)
+        return np.argmax(outputs, axis=1)
+
+    # The original output: reuse the explanation's when it was computed with this model.
+    stored = None
+    if classifier_fn is getattr(explanation, "classifier_fn", None):
+        if mode == "regression":
+            value = getattr(explanation, "predicted_value", None)
+            stored = None if value is None else np.array([[float(value)]])
+        elif getattr(explanation, "predict_proba", None) is not None:
+            stored = np.asarray(explanation.predict_proba, dtype=float).reshape(1, -1)
+    original_output = stored if stored is not None else query(initial[None, :])
+    label_before = int(decide(original_output)[0])
+
+    if mode == "regression":
+        key = getattr(explanation, "dummy_label", 1)
+        if key not in explanation.local_exp:
+            key = next(iter(explanation.local_exp))
+        # Above the threshold: remove what raises the value most; below: what lowers it most.
+        direction = 1.0 if label_before == 1 else -1.0
+
+        def succeeded(decisions: np.ndarray) -> np.ndarray:
+            return decisions != label_before
+
+    else:
+        if label is None:
+            label = label_before
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral):
+            raise TypeError(f"label must be an integer class index; got {describe(label)}")
+        label = int(label)
+        n_classes = original_output.shape[1]
+        if not 0 <= label < n_classes:
+            raise ValueError(f"label must be in [0, {n_classes - 1}]; got {label}")
+        if label not in explanation.local_exp:
+            raise LabelNotExplainedError(
+                f"label {label} ({_class_name(explanation, label)}) was not explained; explained "
+                f"labels are {sorted(int(k) for k in explanation.local_exp)}"
+            )
+        key = label
+        if label == label_before:
+            direction = 1.0
+
+            def succeeded(decisions: np.ndarray) -> np.ndarray:
+                return decisions != label_before
+
+        else:
+            direction = -1.0
+
+            def succeeded(decisions: np.ndarray) -> np.ndarray:
+                return decisions == key
+
+    weights = direction * _weights_vector(explanation, key, n_features)
+    # Most relevant first; features the surrogate did not keep (weight 0) come after the
+    # supporting ones and before the opposing ones. Stable, so ties keep id order.
+    order = np.argsort(-weights, kind="stable")
+    rank = np.empty(n_features, dtype=int)
+    rank[order] = np.arange(n_features)
+
+    def not_found(message: str) -> CounterfactualResult:
+        return CounterfactualResult(
+            found=False,
+            features=[],
+            label_before=label_before,
+            label_after=label_before,
+            output_after=[float(v) for v in original_output[0]],
+            queries=budget.used,
+            message=message,
+            label=int(key),
+            mask=[int(v) for v in initial],
+        )
+
+    if mode == "classification" and n_classes < 2:
+        return not_found("the model has a single class: its label cannot change")
+
+    # --- 1. prefixes: remove the top-1, top-2, ... features; 1, 2, 4, ... prefixes per call.
+    found_k = None
+    found_output = None
+    next_k = 1
+    chunk = 1
+    while next_k <= n_features and found_k is None:
+        room = budget.left - 1  # one query is kept for the final verification
+        if room <= 0:
+            break
+        size = min(chunk, batch_size, room, n_features - next_k + 1)
+        ks = np.arange(next_k, next_k + size)
+        removed = rank[None, :] < ks[:, None]
+        masks = np.where(removed, 0.0, initial[None, :])
+        outputs = query(masks)
+        hits = succeeded(decide(outputs))
+        if hits.any():
+            first = int(np.argmax(hits))
+            found_k = int(ks[first])
+            found_output = outputs[first]
+        next_k += size
+        chunk *= 2
+    if found_k is None:
+        tried = next_k - 1
+        if tried >= n_features:
+            return not_found(
+                f"no counterfactual: removing all {n_features} features does not change the "
+                f"decision ({budget.used} model queries)"
+            )
+        return not_found(
+            f"no counterfactual found within max_queries={max_queries}: removing up to "
+            f"{tried} of {n_features} features did not change the decision"
+        )
+
+    # --- 2. prune: put features back, least relevant first (the last one of the prefix is
+    # skipped: the prefix without it is already known to fail).
+    removed_set = [int(f) for f in order[:found_k]]
+    current_output = found_output
+    for feature in reversed(removed_set[:-1]):
+        if budget.left < 2:
+            break
+        trial = [f for f in removed_set if f != feature]
+        mask = initial.copy()
+        mask[trial] = 0.0
+        outputs = query(mask[None, :])
+        if succeeded(decide(outputs))[0]:
+            removed_set = trial
+            current_output = outputs[0]
+
+    # --- 3. verify the final set with one more model call.
+    mask = initial.copy()
+    mask[removed_set] = 0.0
+    verified = query(mask[None, :])
+    decision = int(decide(verified)[0])
+    if not succeeded(np.array([decision]))[0]:
+        return not_found(
+            "the model's decision was not reproducible: the final set did not change it again "
+            f"on verification ({budget.used} model queries)"
+        )
+    current_output = verified[0]
+    if mode == "regression":
+        side = ">=" if decision == 1 else "<"
+        message = (
+            f"removing {len(removed_set)} feature(s) moves the value to "
+            f"{current_output[0]:.4g} ({side} threshold {threshold:g}); verified with "
+            f"{budget.used} model queries"
+        )
+    else:
+        message = (
+            f"removing {len(removed_set)} feature(s) changes the prediction from "
+            f"'{_class_name(explanation, label_before)}' to "
+            f"'{_class_name(explanation, decision)}'; verified with {budget.used} model queries"
+        )
+    return CounterfactualResult(
+        found=True,
+        features=removed_set,
+        label_before=label_before,
+        label_after=decision,
+        output_after=[float(v) for v in current_output],
+        queries=budget.used,
+        message=message,
+        label=int(key),
+        mask=[int(v) for v in mask],
+    )

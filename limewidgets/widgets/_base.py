@@ -1,0 +1,668 @@
+"""The shared base of the explanation widgets: traits, live re-queries, errors, pending state.
+
+State lives in traits (see ``CONTRACT.md`` next to this file): the browser sets what the user
+edited (``state``, ``state_id``, ``label``, ...), Python observes it, queries the real model with
+an instance built by the explanation's own ``perturbation.make_instances`` and answers in result
+traits (``real_output``, ``real_state_id``, ``surrogate_output``, ``pending``, ``error``).
+
+Re-queries never block the kernel when ``threaded=True``: a single worker thread computes only
+the newest pending state (a one-slot mailbox, not a queue), so a burst of edits costs at most two
+model calls: the one already running and the latest.
+"""
+
+from __future__ import annotations
+
+import numbers
+import pathlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import anywidget
+import numpy as np
+import traitlets
+
+from ..engine._validation import check_callable, check_positive_int, describe
+from ..engine.batching import predict_in_batches
+from ..engine.counterfactual import DEFAULT_MAX_QUERIES, find_counterfactual
+from ..engine.explanation import LabelNotExplainedError
+
+STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
+CSS_PATH = STATIC_DIR / "widgets.css"
+
+
+def placeholder_esm(kind: str) -> str:
+    """A tiny module that says the JavaScript bundle is missing (before ``npm run build``)."""
+    return (
+        "export default { render({ el }) { el.textContent = "
+        f"'limewidgets: the {kind} widget bundle (limewidgets/static/{kind}.js) is missing; "
+        "build it with: cd js && npm install && npm run build'; } };\n"
+    )
+
+
+def bundle_source(kind: str) -> pathlib.Path | str:
+    """What ``_esm`` points at: ``static/<kind>.js`` when built, else a placeholder module."""
+    path = STATIC_DIR / f"{kind}.js"
+    return path if path.is_file() else placeholder_esm(kind)
+
+
+def css_source() -> pathlib.Path | str:
+    """What ``_css`` points at: ``static/widgets.css`` when built, else an empty stylesheet."""
+    return CSS_PATH if CSS_PATH.is_file() else ""
+
+
+def finite_or_none(value: Any) -> float | None:
+    """``float(value)``, or ``None`` for missing / NaN / infinite values (JSON has no NaN)."""
+    if value is None:
+        return None
+    number = float(np.asarray(value, dtype=float).ravel()[0])
+    return number if np.isfinite(number) else None
+
+
+def format_error(err: BaseException) -> str:
+    """``"ExceptionType: message"``, the text the widget shows for a failed model call."""
+    return f"{type(err).__name__}: {err}"
+
+
+class ExplanationWidget(anywidget.AnyWidget):
+    """Base class of the interactive explanation widgets (one subclass per data kind).
+
+    Parameters
+    ----------
+    explanation : Explanation
+        The explanation to show; its ``perturbation`` builds the model inputs of edited instances.
+    classifier_fn : callable, optional
+        The model to re-query after each edit (default: ``explanation.classifier_fn``). With no
+        model at all the widget runs in surrogate-only mode (``static`` is True).
+    label : int, optional
+        The label shown first (default: the first explained label, i.e. the top label).
+    num_features : int, default=10
+        How many features the views show.
+    threaded : bool, default=True
+        Re-query the model in a background thread (the kernel stays responsive). ``False``
+        computes synchronously inside the trait observer (useful in scripts and tests).
+    max_queries : int, default=200
+        Query budget of the counterfactual search.
+    **kwargs
+        Passed to :class:`anywidget.AnyWidget` (e.g. ``layout``).
+
+    Attributes
+    ----------
+    explanation : Explanation
+    classifier_fn : callable or None
+    perturbation : Perturbation
+    """
+
+    _kind: ClassVar[str] = ""
+
+    # ---- Python -> JS
+    kind = traitlets.Unicode("").tag(sync=True)
+    mode = traitlets.Unicode("classification").tag(sync=True)
+    class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    labels = traitlets.List(traitlets.Int()).tag(sync=True)
+    explanations = traitlets.Dict().tag(sync=True)
+    feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    original_output = traitlets.List(traitlets.Float()).tag(sync=True)
+    min_value = traitlets.Float(0.0).tag(sync=True)
+    max_value = traitlets.Float(1.0).tag(sync=True)
+    initial_state = traitlets.List().tag(sync=True)
+    real_output = traitlets.List(traitlets.Float()).tag(sync=True)
+    real_state_id = traitlets.Int(0).tag(sync=True)
+    surrogate_output = traitlets.Float(0.0).tag(sync=True)
+    pending = traitlets.Bool(False).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    counterfactual = traitlets.Dict().tag(sync=True)
+    static = traitlets.Bool(False).tag(sync=True)
+    # ---- JS -> Python
+    state = traitlets.List().tag(sync=True)
+    state_id = traitlets.Int(0).tag(sync=True)
+    label = traitlets.Int(0).tag(sync=True)
+    num_features = traitlets.Int(10).tag(sync=True)
+    counterfactual_request = traitlets.Int(0).tag(sync=True)
+
+    def __init__(
+        self,
+        explanation: Any,
+        classifier_fn: Callable | None = None,
+        *,
+        label: int | None = None,
+        num_features: int = 10,
+        threaded: bool = True,
+        max_queries: int = DEFAULT_MAX_QUERIES,
+        **kwargs: Any,
+    ) -> None:
+        self._check_explanation(explanation)
+        if classifier_fn is None:
+            classifier_fn = getattr(explanation, "classifier_fn", None)
+        if classifier_fn is not None:
+            check_callable("classifier_fn", classifier_fn)
+        num_features = check_positive_int("num_features", num_features)
+        if not isinstance(threaded, (bool, np.bool_)):
+            raise TypeError(f"threaded must be True or False; got {describe(threaded)}")
+        self.explanation = explanation
+        self.classifier_fn = classifier_fn
+        self.perturbation = explanation.perturbation
+        self.threaded = bool(threaded)
+        self.max_queries = check_positive_int("max_queries", max_queries, minimum=2)
+        self._ready = False
+        # One lock guards the request slots, the worker's life and publishing of results.
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        # Model calls are serialised: models are rarely thread-safe.
+        self._model_lock = threading.Lock()
+        self._state_request: tuple[int, np.ndarray] | None = None
+        self._counterfactual_request: int | None = None
+        self._busy = False
+        self._closing = False
+        self._worker: threading.Thread | None = None
+        self._latest_state_id = 0
+
+        mode = explanation.mode
+        labels = self._explained_labels()
+        label = self._check_label(label, labels)
+        initial = np.asarray(self.perturbation.initial_state(), dtype=float).ravel()
+        n_features = int(self.perturbation.n_features)
+        if initial.shape[0] != n_features:
+            raise ValueError(
+                f"explanation.perturbation.initial_state() must have {n_features} values "
+                f"(perturbation.n_features); got {describe(initial)}"
+            )
+        self._initial = initial
+        self._real_state = initial
+        original = self._original_output()
+        values: dict[str, Any] = {
+            "kind": self._kind,
+            "mode": mode,
+            "class_names": self._class_names(),
+            "labels": labels,
+            "label": label,
+            "num_features": num_features,
+            "explanations": self._explanations_payload(labels),
+            "feature_names": self._feature_names(),
+            "original_output": original,
+            "real_output": original,
+            "real_state_id": 0,
+            "state_id": 0,
+            "initial_state": self._state_to_json(initial),
+            "state": self._state_to_json(initial),
+            "surrogate_output": self._surrogate(initial, label),
+            "static": classifier_fn is None,
+            "error": "",
+            "pending": False,
+        }
+        if mode == "regression":
+            low = finite_or_none(getattr(explanation, "min_value", None))
+            high = finite_or_none(getattr(explanation, "max_value", None))
+            values["min_value"] = 0.0 if low is None else low
+            values["max_value"] = 1.0 if high is None else high
+        values.update(self._kind_traits())
+        values.update(kwargs)
+        super().__init__(**values)
+        self._ready = True
+
+    # ------------------------------------------------------------------ construction helpers
+    def _check_explanation(self, explanation: Any) -> None:
+        kind = getattr(explanation, "kind", None)
+        if kind != self._kind or not hasattr(explanation, "local_exp"):
+            raise TypeError(
+                f"{type(self).__name__} needs a {self._kind} explanation (kind={self._kind!r}); "
+                f"got {describe(explanation)} with kind={kind!r}"
+            )
+        if getattr(explanation, "perturbation", None) is None:
+            raise ValueError(
+                "explanation.perturbation is missing: the widget builds edited instances with "
+                "the perturbation the explainer sampled with"
+            )
+        if not explanation.local_exp:
+            raise ValueError("the explanation has no explained labels (local_exp is empty)")
+
+    def _kind_traits(self) -> dict:
+        """Trait values specific to a kind (overridden by subclasses)."""
+        return {}
+
+    def _explained_labels(self) -> list[int]:
+        explanation = self.explanation
+        if explanation.mode == "regression":
+            dummy = getattr(explanation, "dummy_label", 1)
+            if dummy in explanation.local_exp:
+                return [int(dummy)]
+            return [int(next(iter(explanation.local_exp)))]
+        labels = [int(x) for x in explanation.available_labels() if x in explanation.local_exp]
+        return labels or sorted(int(x) for x in explanation.local_exp)
+
+    def _check_label(self, label: Any, labels: Sequence[int]) -> int:
+        if label is None or self.explanation.mode == "regression":
+            return labels[0]
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral):
+            raise TypeError(f"label must be an integer class index; got {describe(label)}")
+        if int(label) not in labels:
+            raise LabelNotExplainedError(
+                f"label {label} was not explained; explained labels are {list(labels)}"
+            )
+        return int(label)
+
+    def _class_names(self) -> list[str]:
+        names = getattr(self.explanation, "class_names", None)
+        if names is None:
+            proba = getattr(self.explanation, "predict_proba", None)
+            count = len(proba) if proba is not None else max(self.explanation.local_exp) + 1
+            return [str(i) for i in range(count)]
+        return [str(name) for name in names]
+
+    def _explanations_payload(self, labels: Sequence[int]) -> dict:
+        explanation = self.explanation
+
+        def per_label(attribute: str, label: int) -> Any:
+            values = getattr(explanation, attribute, None)
+            return values.get(label) if isinstance(values, dict) else None
+
+        payload = {}
+        for label in labels:
+            weights = sorted(explanation.local_exp[label], key=lambda fw: -abs(float(fw[1])))
+            payload[str(label)] = {
+                "intercept": finite_or_none(per_label("intercept", label)) or 0.0,
+                "weights": [[int(f), float(w)] for f, w in weights],
+                "score": finite_or_none(per_label("score", label)),
+                "fidelity": finite_or_none(per_label("fidelity", label)),
+                "local_pred": finite_or_none(per_label("local_pred", label)),
+            }
+        return payload
+
+    def _feature_names(self) -> list[str]:
+        n_features = int(self.perturbation.n_features)
+        mapper = self.explanation.domain_mapper
+        mapped = mapper.map_exp_ids([(i, 0.0) for i in range(n_features)])
+        return [str(name) for name, _ in mapped]
+
+    def _original_output(self) -> list[float]:
+        explanation = self.explanation
+        if explanation.mode == "regression":
+            value = getattr(explanation, "predicted_value", None)
+            if value is not None:
+                return [float(value)]
+        elif getattr(explanation, "predict_proba", None) is not None:
+            return [float(v) for v in np.asarray(explanation.predict_proba, dtype=float).ravel()]
+        if self.classifier_fn is None:
+            return []
+        return self._query(self._initial)
+
+    # ------------------------------------------------------------------ state conversion
+    def _state_to_json(self, row: np.ndarray) -> list:
+        """Edit-space row as the ``state`` trait holds it (masks: ints 0/1)."""
+        return [float(v) for v in row]
+
+    def _validate_state(self, values: Any) -> np.ndarray:
+        """Check a ``state`` coming from the browser or the Python API; return it as floats."""
+        n_features = int(self.perturbation.n_features)
+        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+            raise TypeError(f"state must be a list of {n_features} numbers; got {describe(values)}")
+        try:
+            row = np.asarray(values, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"state must contain only numbers; got {describe(values)}") from err
+        if row.shape != (n_features,):
+            raise ValueError(
+                f"state must have {n_features} values (one per feature); got {describe(row)}"
+            )
+        if not np.all(np.isfinite(row)):
+            raise ValueError("state must contain finite numbers; got NaN or infinity")
+        return row
+
+    # ------------------------------------------------------------------ model and surrogate
+    def _query(self, row: np.ndarray) -> list[float]:
+        """The real model's output for one edit-space row (validated)."""
+        with self._model_lock:
+            instances = self.perturbation.make_instances(row[None, :])
+            output = predict_in_batches(
+                self.classifier_fn,
+                lambda start, stop: instances,
+                1,
+                None,
+                mode=self.explanation.mode,
+                name="classifier_fn",
+            )
+        return [float(v) for v in np.asarray(output).ravel()]
+
+    def _surrogate(self, row: np.ndarray, label: int) -> float:
+        """The surrogate's estimate for one edit-space row and ``label``."""
+        interpretable = self.perturbation.to_interpretable(row[None, :])
+        return float(self.explanation.surrogate_predict(interpretable, label)[0])
+
+    @property
+    def surrogate_estimate(self) -> float:
+        """The surrogate's estimate for the current ``state`` and selected ``label``."""
+        return self._surrogate(self._validate_state(self.state), self.label)
+
+    # ------------------------------------------------------------------ trait observers
+    @traitlets.validate("label")
+    def _valid_label(self, proposal: dict) -> int:
+        value = proposal["value"]
+        if getattr(self, "_ready", False) and value not in self.labels:
+            raise traitlets.TraitError(
+                f"label must be one of the explained labels {list(self.labels)}; got {value}"
+            )
+        return value
+
+    @traitlets.validate("num_features")
+    def _valid_num_features(self, proposal: dict) -> int:
+        if proposal["value"] < 1:
+            raise traitlets.TraitError(f"num_features must be >= 1; got {proposal['value']}")
+        return proposal["value"]
+
+    @traitlets.observe("label")
+    def _on_label(self, change: dict) -> None:
+        if not self._ready:
+            return
+        with self._lock:
+            self.surrogate_output = self._surrogate(self._real_state, change["new"])
+
+    @traitlets.observe("state_id")
+    def _on_state_id(self, change: dict) -> None:
+        if not self._ready:
+            return
+        state_id = int(change["new"])
+        try:
+            row = self._validate_state(self.state)
+        except (TypeError, ValueError) as err:
+            self.error = format_error(err)
+            return
+        with self._lock:
+            self._latest_state_id = state_id
+        if self.classifier_fn is None:
+            return  # surrogate-only: the browser computes the estimate itself
+        if not self.threaded:
+            self.pending = True
+            try:
+                self._compute_state(state_id, row)
+            finally:
+                self.pending = False
+            return
+        with self._lock:
+            self._state_request = (state_id, row)  # replaces any older waiting request
+            self.pending = True
+            self._ensure_worker()
+            self._changed.notify_all()
+
+    @traitlets.observe("counterfactual_request")
+    def _on_counterfactual_request(self, change: dict) -> None:
+        if not self._ready:
+            return
+        request = int(change["new"])
+        if not self.threaded or self.classifier_fn is None:
+            self.pending = self.classifier_fn is not None
+            try:
+                self._answer_counterfactual(request)
+            finally:
+                self.pending = False
+            return
+        with self._lock:
+            self._counterfactual_request = request
+            self.pending = True
+            self._ensure_worker()
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------------ the worker
+    def _ensure_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._closing = False
+            self._worker = threading.Thread(
+                target=self._work, name=f"limewidgets-{self._kind}-requery", daemon=True
+            )
+            self._worker.start()
+
+    def _has_work(self) -> bool:
+        return self._state_request is not None or self._counterfactual_request is not None
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._changed.wait_for(lambda: self._has_work() or self._closing)
+                if self._closing:
+                    return
+                if self._state_request is not None:
+                    state_id, row = self._state_request
+                    self._state_request = None
+
+                    def job(state_id: int = state_id, row: np.ndarray = row) -> None:
+                        self._compute_state(state_id, row)
+
+                else:
+                    request = self._counterfactual_request
+                    self._counterfactual_request = None
+
+                    def job(request: int = request) -> None:
+                        self._answer_counterfactual(request)
+
+                self._busy = True
+            try:
+                job()
+            except Exception as err:  # never let the worker die: show the problem instead
+                self.error = format_error(err)
+            finally:
+                with self._lock:
+                    self._busy = False
+                    if not self._has_work():
+                        self.pending = False
+                    self._changed.notify_all()
+
+    def _compute_state(self, state_id: int, row: np.ndarray) -> None:
+        """Query the model for ``row`` and publish the result unless a newer state exists."""
+        try:
+            output = self._query(row)
+        except Exception as err:  # the model's own errors are shown in the widget
+            with self._lock:
+                if state_id == self._latest_state_id:
+                    self.error = format_error(err)
+            return
+        with self._lock:
+            if state_id != self._latest_state_id:
+                return  # stale: a newer edit is already waiting or done
+            surrogate = self._surrogate(row, self.label)
+            self._real_state = row
+            with self.hold_sync():
+                self.real_output = output
+                self.surrogate_output = surrogate
+                self.error = ""
+                self.real_state_id = state_id
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no re-query or search is running or waiting.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait at most (default: no limit).
+
+        Returns
+        -------
+        bool
+            True if the widget is idle, False if the timeout expired first.
+        """
+        with self._lock:
+            return self._changed.wait_for(
+                lambda: not self._busy and not self._has_work(), timeout=timeout
+            )
+
+    def close(self) -> None:
+        """Stop the worker thread and close the widget."""
+        changed = getattr(self, "_changed", None)  # absent if the constructor failed early
+        if changed is not None:
+            with changed:
+                self._closing = True
+                changed.notify_all()
+        super().close()
+
+    # ------------------------------------------------------------------ Python API
+    def _set_state(self, row: np.ndarray) -> None:
+        """Make ``row`` the new state (one new ``state_id``), as the browser does."""
+        row = self._validate_state(row)
+        with self.hold_trait_notifications():
+            self.state = self._state_to_json(row)
+            self.state_id = self.state_id + 1
+
+    def reset(self) -> None:
+        """Go back to the original instance."""
+        self._set_state(self._initial)
+
+    @property
+    def current_instance(self) -> Any:
+        """The model input of the current ``state`` (built by ``perturbation.make_instances``)."""
+        instances = self.perturbation.make_instances(self._validate_state(self.state)[None, :])
+        return instances[0]
+
+    def find_counterfactual(
+        self,
+        label: int | None = None,
+        max_queries: int | None = None,
+        **kwargs: Any,
+    ) -> dict:
+        """Search a small set of features whose removal changes the model's decision.
+
+        See :func:`limewidgets.engine.counterfactual.find_counterfactual`; the result is also
+        stored in the ``counterfactual`` trait (shown in the widget).
+
+        Parameters
+        ----------
+        label : int, optional
+            Default: the selected ``label`` (the top label unless changed). For the predicted
+            label the search removes its supporting features until the prediction changes; for
+            another label it removes the features against it until the model predicts it.
+        max_queries : int, optional
+            Query budget (default: the widget's ``max_queries``).
+        **kwargs
+            ``batch_size``, ``threshold`` (regression), passed to the engine.
+
+        Returns
+        -------
+        dict
+            ``found``, ``features``, ``label_before``, ``label_after``, ``output_after``,
+            ``queries``, ``message``, ``label``.
+        """
+        if self.classifier_fn is None:
+            raise ValueError("find_counterfactual needs a model: pass classifier_fn to the widget")
+        if label is None and self.explanation.mode == "classification":
+            label = self.label
+        budget = self.max_queries if max_queries is None else max_queries
+        with self._model_lock:
+            result = find_counterfactual(
+                self.explanation, self.classifier_fn, label, max_queries=budget, **kwargs
+            )
+        payload = result.to_dict()
+        payload.update({"request": 0, "searched": "remove"})
+        self.counterfactual = payload
+        return payload
+
+    def _answer_counterfactual(self, request: int) -> None:
+        """Run a search asked for by the browser; errors become the result's message."""
+        try:
+            payload = self.find_counterfactual()
+        except Exception as err:
+            message = format_error(err)
+            self.error = message
+            payload = {
+                "found": False,
+                "features": [],
+                "label_before": -1,
+                "label_after": -1,
+                "output_after": [],
+                "queries": 0,
+                "message": message,
+                "label": int(self.label),
+            }
+        payload.update({"request": request, "searched": "remove"})
+        self.counterfactual = payload
+
+    def save_html(self, path: Any, title: str | None = None) -> pathlib.Path:
+        """Write a standalone page of this widget that works offline (no kernel, no network).
+
+        The page inlines the renderer bundle, the stylesheet and the widget's current state; the
+        same rendering code runs on a stand-in model, showing surrogate estimates.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the page.
+        title : str, optional
+            The page title.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from ._export import save_html
+
+        return save_html(self, path, title=title)
+
+
+class MaskExplanationWidget(ExplanationWidget):
+    """Shared logic of the widgets whose edits are keep-masks (text words, image superpixels)."""
+
+    def _state_to_json(self, row: np.ndarray) -> list:
+        return [int(v) for v in row]
+
+    def _validate_state(self, values: Any) -> np.ndarray:
+        row = super()._validate_state(values)
+        if not np.all((row == 0) | (row == 1)):
+            raise ValueError("state must be a mask of 0 (removed) and 1 (kept) values")
+        return row
+
+    def _check_feature(self, feature_id: Any) -> int:
+        n_features = int(self.perturbation.n_features)
+        if isinstance(feature_id, (bool, np.bool_)) or not isinstance(feature_id, numbers.Integral):
+            raise TypeError(f"feature_id must be an integer feature id; got {describe(feature_id)}")
+        if not 0 <= feature_id < n_features:
+            raise ValueError(f"feature_id must be in [0, {n_features - 1}]; got {feature_id}")
+        return int(feature_id)
+
+    def toggle(self, feature_id: int) -> None:
+        """Remove a kept feature, or put a removed one back (then re-query the model).
+
+        Parameters
+        ----------
+        feature_id : int
+            The feature's id (its position in ``state``).
+        """
+        feature_id = self._check_feature(feature_id)
+        row = self._validate_state(self.state).copy()
+        row[feature_id] = 1.0 - row[feature_id]
+        self._set_state(row)
+
+    def _top_positive(self, k: int | None) -> np.ndarray:
+        k = self.num_features if k is None else check_positive_int("k", k)
+        weights = self.explanation.local_exp[self._weights_key()]
+        positive = [(int(f), float(w)) for f, w in weights if float(w) > 0]
+        positive.sort(key=lambda fw: -fw[1])
+        return np.array([f for f, _ in positive[:k]], dtype=int)
+
+    def _weights_key(self) -> int:
+        return self.label if self.explanation.mode == "classification" else self.labels[0]
+
+    def hide_top(self, k: int | None = None) -> None:
+        """From the original, remove the ``k`` features with the largest positive weights.
+
+        Parameters
+        ----------
+        k : int, optional
+            Default: ``num_features``.
+        """
+        row = self._initial.copy()
+        row[self._top_positive(k)] = 0.0
+        self._set_state(row)
+
+    def keep_top(self, k: int | None = None) -> None:
+        """Remove everything except the ``k`` features with the largest positive weights.
+
+        Parameters
+        ----------
+        k : int, optional
+            Default: ``num_features``.
+        """
+        row = np.zeros_like(self._initial)
+        row[self._top_positive(k)] = 1.0
+        self._set_state(row)
+
+    @property
+    def removed_features(self) -> list[int]:
+        """Ids of the features currently removed (0 in ``state``)."""
+        row = self._validate_state(self.state)
+        return [int(i) for i in np.flatnonzero(row == 0)]

@@ -1,0 +1,129 @@
+"""The tabular widget: what-if editing of continuous and categorical values, regression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from limewidgets import TabularExplanationWidget
+
+from .conftest import RecordingModel
+
+
+def apply_rules(features, row):
+    """The browser's surrogate input: each feature's rule applied to the raw value."""
+    out = []
+    for entry, x in zip(features, row, strict=True):
+        rule = entry["rule"]
+        if rule["type"] == "bin":
+            lo = -np.inf if rule["lo"] is None else rule["lo"]
+            hi = np.inf if rule["hi"] is None else rule["hi"]
+            out.append(float(lo < x <= hi))
+        elif rule["type"] == "equal":
+            out.append(float(x == rule["value"]))
+        else:
+            out.append((x - rule["mean"]) / rule["scale"])
+    return np.array(out)
+
+
+def test_features_payload(tabular_explanation):
+    widget = TabularExplanationWidget(tabular_explanation, threaded=False)
+    names = [f["name"] for f in widget.features]
+    assert names == ["x0", "colour", "x2"]
+    colour = widget.features[1]
+    assert colour["categorical"] is True
+    assert colour["options"] == [[0.0, "red"], [1.0, "green"], [2.0, "blue"]]
+    assert colour["rule"] == {"type": "equal", "value": 1.0}
+    assert colour["condition"] == "colour=green"
+    assert widget.features[0]["categorical"] is False
+    assert widget.features[0]["rule"]["type"] == "bin"
+    assert widget.feature_names == [f["condition"] for f in widget.features]
+    assert widget.initial_state == [0.2, 1.0, 5.0]
+
+
+def test_rules_reproduce_to_interpretable(tabular_explanation):
+    widget = TabularExplanationWidget(tabular_explanation, threaded=False)
+    rng = np.random.RandomState(0)
+    rows = np.column_stack(
+        [rng.normal(0, 1, 50), rng.randint(0, 3, 50).astype(float), rng.normal(5, 2, 50)]
+    )
+    expected = tabular_explanation.perturbation.to_interpretable(rows)
+    got = np.array([apply_rules(widget.features, row) for row in rows])
+    np.testing.assert_allclose(got, expected)
+
+
+def test_set_value_continuous_and_categorical(tabular_explanation, tabular_model):
+    recorder = RecordingModel(tabular_model)
+    widget = TabularExplanationWidget(tabular_explanation, recorder, threaded=False)
+    widget.set_value("x0", 1.7)
+    np.testing.assert_array_equal(recorder.calls[-1], [[1.7, 1.0, 5.0]])
+    widget.set_value(1, "blue")  # by index and category name
+    np.testing.assert_array_equal(recorder.calls[-1], [[1.7, 2.0, 5.0]])
+    widget.set_value("colour", 0)  # by raw code
+    row = np.array([1.7, 0.0, 5.0])
+    np.testing.assert_array_equal(recorder.calls[-1], [row])
+    assert widget.values == {"x0": 1.7, "colour": 0.0, "x2": 5.0}
+    assert widget.real_state_id == widget.state_id == 3
+    assert widget.real_output == pytest.approx(list(tabular_model(row[None, :])[0]))
+    assert widget.surrogate_output == pytest.approx(
+        tabular_explanation.surrogate_predict(
+            tabular_explanation.perturbation.to_interpretable(row[None, :]), widget.label
+        )[0]
+    )
+    # The browser computes the same estimate from the rules.
+    weights = widget.explanations[str(widget.label)]
+    z = apply_rules(widget.features, row)
+    browser = weights["intercept"] + sum(w * z[f] for f, w in weights["weights"])
+    assert browser == pytest.approx(widget.surrogate_output)
+
+
+def test_set_value_rejects_bad_values(tabular_explanation, tabular_model):
+    recorder = RecordingModel(tabular_model)
+    widget = TabularExplanationWidget(tabular_explanation, recorder, threaded=False)
+    with pytest.raises(ValueError, match=r"colour must be one of \['blue', 'green', 'red'\]"):
+        widget.set_value("colour", "purple")
+    with pytest.raises(ValueError, match="colour must be one of the categories"):
+        widget.set_value("colour", 7)
+    with pytest.raises(ValueError, match="feature must be one of"):
+        widget.set_value("x9", 1.0)
+    with pytest.raises(ValueError, match=r"feature index must be in \[0, 2\]"):
+        widget.set_value(3, 1.0)
+    with pytest.raises(ValueError, match="must be finite"):
+        widget.set_value("x0", float("nan"))
+    with pytest.raises(TypeError, match="x0 must be a number"):
+        widget.set_value("x0", "big")
+    assert recorder.calls == [] and widget.state_id == 0
+    # The same checks guard states coming from the browser.
+    widget.set_state({"state": [0.0, 5.0, 1.0], "state_id": 1})
+    assert "categories" in widget.error and recorder.calls == []
+
+
+def test_regression_widget(regression_explanation, regression_model):
+    recorder = RecordingModel(regression_model)
+    widget = TabularExplanationWidget(regression_explanation, recorder, threaded=False)
+    assert widget.mode == "regression"
+    assert widget.labels == [1] and widget.label == 1
+    assert widget.original_output == pytest.approx([regression_explanation.predicted_value])
+    assert widget.min_value == pytest.approx(regression_explanation.min_value)
+    assert widget.max_value == pytest.approx(regression_explanation.max_value)
+    assert widget.min_value < widget.original_output[0] < widget.max_value
+    widget.set_value("x2", 7.0)
+    row = np.array([[0.5, 0.0, 7.0]])
+    assert widget.real_output == pytest.approx([regression_model(row)[0]])
+    # y = 3 x0 - 2 x2: raising x2 by 3 lowers the value by 6.
+    assert widget.real_output[0] - widget.original_output[0] == pytest.approx(-6.0, abs=1e-6)
+    assert widget.surrogate_output == pytest.approx(
+        regression_explanation.surrogate_predict(
+            regression_explanation.perturbation.to_interpretable(row), 1
+        )[0]
+    )
+
+
+def test_tabular_has_no_removal_counterfactual(tabular_explanation):
+    widget = TabularExplanationWidget(tabular_explanation, threaded=False)
+    with pytest.raises(ValueError, match="mask-based perturbation"):
+        widget.find_counterfactual()
+    widget.set_state({"counterfactual_request": 1})
+    assert widget.counterfactual["found"] is False
+    assert widget.counterfactual["request"] == 1
+    assert "mask-based" in widget.counterfactual["message"]
