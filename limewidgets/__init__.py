@@ -11,7 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _registry
 from ._version import __version__
+
+# The widget layer registers itself with the engine when imported; import it only when an
+# explanation first asks for its widget, so using the engine alone stays light.
+_registry.add_loader(lambda: importlib.import_module("limewidgets.widgets"))
 
 # Public name -> module that defines it. Loaded on first access so that importing the engine
 # alone stays cheap.

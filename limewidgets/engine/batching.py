@@ -60,6 +60,8 @@ def predict_in_batches(
         batch = make_batch(start, stop)
         n_columns = None if out is None or out.ndim == 1 else out.shape[1]
         preds = check_model_output(classifier_fn(batch), stop - start, mode, name, n_columns)
+        # Drop this batch before the next one is built: only one batch of inputs is alive.
+        del batch
         if out is None:
             out = np.empty((n_samples,) + preds.shape[1:], dtype=float)
         out[start:stop] = preds

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _registry
 from . import html as html_view
 from ._validation import MODES, check_choice, describe
-
-_WIDGET_FACTORIES: dict[str, Callable[..., Any]] = {}
 
 
 def register_widget(kind: str, factory: Callable[..., Any]) -> None:
@@ -32,7 +31,7 @@ def register_widget(kind: str, factory: Callable[..., Any]) -> None:
     factory : callable
         ``factory(explanation, classifier_fn=None, **kwargs)`` returning a widget.
     """
-    _WIDGET_FACTORIES[kind] = factory
+    _registry.register_widget(kind, factory)
 
 
 class LabelNotExplainedError(KeyError, ValueError):
@@ -335,7 +334,7 @@ class Explanation:
         **kwargs
             Passed to the widget's constructor.
         """
-        factory = _WIDGET_FACTORIES.get(self.kind)
+        factory = _registry.widget_factory(self.kind)
         if factory is None:
             raise RuntimeError(
                 f"no interactive widget is available for {type(self).__name__}; "
@@ -358,7 +357,7 @@ class Explanation:
         """
         from IPython.display import HTML, display
 
-        if self.kind in _WIDGET_FACTORIES and self.classifier_fn is not None:
+        if self.classifier_fn is not None and _registry.widget_factory(self.kind) is not None:
             try:
                 widget = self.widget()
             except ImportError:
