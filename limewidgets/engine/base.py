@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge, lars_path
 from sklearn.metrics import pairwise_distances
 
@@ -101,6 +103,64 @@ def weighted_r2(y: np.ndarray, y_pred: np.ndarray, weights: np.ndarray) -> float
     if ss_tot == 0:
         return 1.0 if ss_res == 0 else 0.0
     return float(1.0 - ss_res / ss_tot)
+
+
+class WeightedRidge(RegressorMixin, BaseEstimator):
+    """``sklearn.linear_model.Ridge(alpha)`` with an intercept, solved in closed form.
+
+    Gives the same coefficients as scikit-learn's Cholesky solver (to rounding) for dense data
+    with more samples than features, without its per-call validation overhead (several
+    milliseconds per fit, which dominated tabular explanations). Sparse data, or more features
+    than samples, is delegated to :class:`~sklearn.linear_model.Ridge`.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        L2 penalty.
+
+    Attributes
+    ----------
+    coef_ : numpy.ndarray of shape (n_features,)
+    intercept_ : float
+    """
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = alpha
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> WeightedRidge:
+        """Fit on ``X`` (n, d) and 1-D ``y`` with optional sample weights."""
+        y = np.asarray(y, dtype=float)
+        x = X if sp.issparse(X) else np.asarray(X, dtype=float)
+        if sp.issparse(x) or x.ndim != 2 or x.shape[1] >= x.shape[0] or y.ndim != 1:
+            fitted = Ridge(alpha=self.alpha).fit(X, y, sample_weight=sample_weight)
+            self.coef_, self.intercept_ = fitted.coef_, fitted.intercept_
+            return self
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        total = w.sum()
+        x_offset = (w @ x) / total
+        y_offset = (w @ y) / total
+        root_w = np.sqrt(w)
+        xc = (x - x_offset) * root_w[:, None]
+        yc = (y - y_offset) * root_w
+        gram = xc.T @ xc
+        gram.flat[:: gram.shape[0] + 1] += self.alpha
+        try:
+            coef = scipy.linalg.solve(gram, xc.T @ yc, assume_a="pos")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            coef = np.linalg.lstsq(gram, xc.T @ yc, rcond=None)[0]
+        self.coef_ = coef
+        self.intercept_ = float(y_offset - x_offset @ coef)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``X @ coef_ + intercept_``."""
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Sample-weighted R² (as ``Ridge.score``)."""
+        y = np.asarray(y, dtype=float)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        return weighted_r2(y, self.predict(X), w)
 
 
 @dataclass
@@ -207,7 +267,7 @@ class LimeBase:
         if method == "forward_selection":
             return self.forward_selection(data, labels, weights, num_features)
         if method == "highest_weights":
-            clf = Ridge(alpha=0.01, fit_intercept=True, random_state=self.random_state)
+            clf = WeightedRidge(alpha=0.01)
             clf.fit(data, labels, sample_weight=weights)
             first = data[0].toarray().ravel() if sp.issparse(data) else np.asarray(data[0])
             contribution = np.abs(clf.coef_ * first)
@@ -319,7 +379,7 @@ class LimeBase:
 
     def _make_regressor(self, model_regressor: Any) -> Any:
         if model_regressor is None:
-            return Ridge(alpha=1, fit_intercept=True, random_state=self.random_state)
+            return WeightedRidge(alpha=1.0)
         if not hasattr(model_regressor, "fit"):
             raise TypeError(
                 "model_regressor must be a regressor with fit(X, y, sample_weight=...) and "

@@ -1,0 +1,151 @@
+"""Tabular explainer: limewidgets against lime 0.2.0.1 on the same row and model.
+
+The data is scikit-learn's breast-cancer table (569 rows, 30 continuous features) and the model a
+cheap standardised logistic regression. Both explainers run in one process with their default
+settings (``discretize_continuous=True``, quartile bins) and 5000 samples.
+
+Reported:
+- overhead = wall time minus the time spent inside the model (best of ``repeat`` runs, the two
+  libraries alternating), for both libraries, and the ratio ours / lime (target <= 0.30). Each
+  run builds the explainer and explains one row; the explain-only overheads are in ``details``;
+- seed-to-seed stability: mean pairwise Jaccard similarity of the top-5 features over ``seeds``
+  seeds, for both libraries at the same budget.
+
+Run ``python benchmarks/bench_tabular.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+try:  # run as a script (benchmarks/ on sys.path) or imported from the repository root
+    from _timing import mean_pairwise_jaccard, measure_overhead
+except ImportError:  # pragma: no cover
+    from benchmarks._timing import mean_pairwise_jaccard, measure_overhead
+
+NUM_SAMPLES = 5000
+TOP_K = 5
+ROW = 7
+
+
+def make_case():
+    """Breast-cancer data, its feature names and a fitted model's ``predict_proba``."""
+    data = load_breast_cancer()
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(data.data, data.target)
+    return data.data, [str(n) for n in data.feature_names], model.predict_proba
+
+
+def _interleaved(run_a, run_b, model, repeat: int) -> tuple[tuple, tuple]:
+    """Best overheads of two runs measured alternately (a, b, a, b, ...), and their results.
+
+    Alternating exposes both libraries to the same load on a shared, noisy machine.
+    """
+    best_a = best_b = float("inf")
+    result_a = result_b = None
+    for _ in range(repeat):
+        overhead, result_a = measure_overhead(run_a, model, 1)
+        best_a = min(best_a, overhead)
+        overhead, result_b = measure_overhead(run_b, model, 1)
+        best_b = min(best_b, overhead)
+    return (best_a, best_b), (result_a, result_b)
+
+
+def _top_features(explanation, k: int = TOP_K) -> list[int]:
+    return [int(f) for f, _ in explanation.as_map()[1][:k]]
+
+
+def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
+    """Measure overhead and stability of lime and limewidgets on the same tabular case.
+
+    Parameters
+    ----------
+    repeat : int, default=3
+        Runs per library for the overhead (the best is kept).
+    seeds : int, default=5
+        Seeds for the stability measurement.
+
+    Returns
+    -------
+    dict
+        ``case``, ``ours_overhead_s``, ``lime_overhead_s``, ``ratio``, ``ours_jaccard``,
+        ``lime_jaccard`` and ``details``.
+    """
+    from lime.lime_tabular import LimeTabularExplainer as LimeExplainer
+
+    from limewidgets.engine.tabular import LimeTabularExplainer as OurExplainer
+
+    data, names, model = make_case()
+    row = data[ROW]
+
+    def run_ours(timed_model, seed: int = 0):
+        explainer = OurExplainer(data, feature_names=names, random_state=seed)
+        return explainer.explain_instance(row, timed_model, num_samples=NUM_SAMPLES)
+
+    def run_lime(timed_model, seed: int = 0):
+        explainer = LimeExplainer(data, feature_names=names, random_state=seed)
+        return explainer.explain_instance(row, timed_model, num_samples=NUM_SAMPLES)
+
+    ours_explainer = OurExplainer(data, feature_names=names, random_state=0)
+    lime_explainer = LimeExplainer(data, feature_names=names, random_state=0)
+
+    def explain_ours(timed_model):
+        return ours_explainer.explain_instance(row, timed_model, num_samples=NUM_SAMPLES)
+
+    def explain_lime(timed_model):
+        return lime_explainer.explain_instance(row, timed_model, num_samples=NUM_SAMPLES)
+
+    run_ours(model)  # warm-up: imports and first-call caches
+    run_lime(model)
+    start = time.perf_counter()
+    model(data[:1].repeat(NUM_SAMPLES, axis=0))
+    model_seconds = time.perf_counter() - start
+
+    (ours_overhead, lime_overhead), (ours_exp, lime_exp) = _interleaved(
+        run_ours, run_lime, model, repeat
+    )
+    (ours_explain_only, lime_explain_only), _ = _interleaved(
+        explain_ours, explain_lime, model, repeat
+    )
+
+    ours_tops = [_top_features(run_ours(model, seed)) for seed in range(seeds)]
+    lime_tops = [_top_features(run_lime(model, seed)) for seed in range(seeds)]
+
+    return {
+        "case": f"tabular: breast cancer (569 x 30), scaled logistic regression, default "
+        f"settings (quartile discretizer), {NUM_SAMPLES} samples",
+        "ours_overhead_s": ours_overhead,
+        "lime_overhead_s": lime_overhead,
+        "ratio": ours_overhead / lime_overhead,
+        "ours_jaccard": mean_pairwise_jaccard(ours_tops),
+        "lime_jaccard": mean_pairwise_jaccard(lime_tops),
+        "details": {
+            "num_samples": NUM_SAMPLES,
+            "row": ROW,
+            "model_seconds_per_5000_rows": model_seconds,
+            "ours_explain_only_overhead_s": ours_explain_only,
+            "lime_explain_only_overhead_s": lime_explain_only,
+            "explain_only_ratio": ours_explain_only / lime_explain_only,
+            "repeat": repeat,
+            "seeds": seeds,
+            "top_k": TOP_K,
+            "ours_top": [names[f] for f in _top_features(ours_exp)],
+            "lime_top": [names[f] for f in _top_features(lime_exp)],
+            "ours_score": ours_exp.score[1],
+            "ours_fidelity": ours_exp.fidelity[1],
+            "lime_score": float(lime_exp.score),
+            "ours_tops_by_seed": ours_tops,
+            "lime_tops_by_seed": lime_tops,
+        },
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2, default=float))

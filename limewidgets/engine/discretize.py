@@ -1,0 +1,643 @@
+"""Discretizers: turn continuous columns into bins, and sample values back from bins.
+
+The tabular explainer, when ``discretize_continuous=True``, replaces every continuous feature by
+the bin it falls in ("petal width (cm) <= 0.80"); its perturbed samples draw a bin per feature and
+then a value inside that bin. These classes keep lime 0.2.0.1's names, attributes and methods
+(``names``, ``lambdas``, ``means``, ``stds``, ``mins``, ``maxs``, ``bins``, ``discretize``,
+``get_undiscretize_values``, ``undiscretize``), with three differences:
+
+* sampling a value inside a bin is vectorised over all features and rows at once (inverse-CDF
+  sampling of a truncated normal in log space, instead of one ``scipy.stats.truncnorm.rvs`` call
+  per feature);
+* a degenerate bin (its minimum equals its maximum, or its standard deviation is zero) yields
+  its minimum; lime returned the bin's z-score (0.0) instead of a value in the bin;
+* every sampled value is kept inside its bin's boundaries (lower bound exclusive, upper bound
+  inclusive), so discretizing what :meth:`BaseDiscretizer.undiscretize` returned always gives the
+  bins back. The explainer relies on this to rebuild its interpretable rows from raw values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+import scipy.special
+from sklearn.tree import DecisionTreeClassifier
+
+from ._validation import check_random_state, describe
+
+# lime adds this to every per-bin standard deviation (so a one-value bin still has std > 0); we
+# keep it so that the ``stds`` attribute matches lime's numbers.
+_STD_EPSILON = 1e-11
+
+
+def stats_lookup(stats: Mapping, feature: int, name: str) -> Any:
+    """Return ``stats[feature]``, accepting string keys (``"3"``) as JSON would produce them.
+
+    Parameters
+    ----------
+    stats : mapping
+        A per-feature mapping such as ``data_stats["means"]``.
+    feature : int
+        Column index.
+    name : str
+        What ``stats`` is, for the error message.
+
+    Returns
+    -------
+    object
+        The entry for ``feature``.
+    """
+    if not isinstance(stats, Mapping):
+        raise TypeError(f"{name} must be a dict keyed by feature index; got {describe(stats)}")
+    if feature in stats:
+        return stats[feature]
+    if str(feature) in stats:
+        return stats[str(feature)]
+    raise ValueError(f"{name} has no entry for feature {feature}")
+
+
+def truncated_normal(
+    mean: np.ndarray,
+    std: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    uniform: np.ndarray,
+) -> np.ndarray:
+    """Inverse-CDF samples of normals truncated to ``[lower, upper]``, elementwise.
+
+    The CDF is inverted in log space (``log_ndtr`` / ``ndtri_exp``) on the side of the mean where
+    the interval lies, so intervals far in a tail are sampled accurately. Degenerate entries
+    (``std <= 0`` or ``upper <= lower``) return ``mean`` clipped to the interval.
+
+    Parameters
+    ----------
+    mean, std, lower, upper : numpy.ndarray
+        Parameters of the distributions, all of the same shape.
+    uniform : numpy.ndarray
+        Uniform draws in ``[0, 1)`` of the same shape (the only source of randomness).
+
+    Returns
+    -------
+    numpy.ndarray
+        Samples, each within its ``[lower, upper]``.
+    """
+    mean, std, lower, upper, uniform = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (mean, std, lower, upper, uniform))
+    )
+    out = np.clip(mean, lower, upper)
+    ok = (std > 0) & (upper > lower) & np.isfinite(mean)
+    if not ok.any():
+        return out
+    m, s, lo, hi, u = mean[ok], std[ok], lower[ok], upper[ok], uniform[ok]
+    a = (lo - m) / s
+    b = (hi - m) / s
+    # Mirror intervals that lie above the mean so that the lower end is always at or below 0,
+    # where log_ndtr keeps full precision.
+    flip = a > 0
+    a_low = np.where(flip, -b, a)
+    b_low = np.where(flip, -a, b)
+    with np.errstate(divide="ignore"):
+        log_cdf = np.logaddexp(
+            np.log1p(-u) + scipy.special.log_ndtr(a_low),
+            np.log(u) + scipy.special.log_ndtr(b_low),
+        )
+    z = scipy.special.ndtri_exp(log_cdf)
+    z = np.where(flip, -z, z)
+    out[ok] = np.clip(m + s * z, lo, hi)
+    return out
+
+
+class BaseDiscretizer:
+    """Base class of the discretizers: subclasses define the bin boundaries in :meth:`bins`.
+
+    Parameters
+    ----------
+    data : numpy.ndarray of shape (n_samples, n_features)
+        Training data.
+    categorical_features : list of int
+        Columns that are not discretized.
+    feature_names : list of str
+        Column names, used in the bin names.
+    labels : array-like of shape (n_samples,), optional
+        Training labels (used by :class:`EntropyDiscretizer`).
+    random_state : int, RandomState or None, optional
+        Seeds :meth:`undiscretize`.
+    data_stats : dict, optional
+        Precomputed ``'means'``, ``'stds'``, ``'mins'``, ``'maxs'`` per feature and bin, used
+        instead of statistics computed from ``data``.
+
+    Attributes
+    ----------
+    to_discretize : list of int
+        The discretized columns.
+    names : dict
+        ``{feature: [bin name, ...]}`` such as ``'0.30 < petal width (cm) <= 1.30'``.
+    lambdas : dict
+        ``{feature: callable}`` mapping values to bin indices.
+    edges : dict
+        ``{feature: numpy.ndarray}`` sorted, unique inner bin boundaries; bin ``k`` holds the
+        values ``x`` with ``edges[k-1] < x <= edges[k]``.
+    means, stds, mins, maxs : dict
+        ``{feature: list}`` per-bin mean, standard deviation, minimum and maximum of the training
+        values, used to sample values back from bins.
+    random_state : numpy.random.RandomState
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        categorical_features: Sequence[int],
+        feature_names: Sequence[Any],
+        labels: Any = None,
+        random_state: Any = None,
+        data_stats: Mapping | None = None,
+    ) -> None:
+        data = _as_2d_float("data", data)
+        n_features = data.shape[1]
+        categorical = _check_feature_indices(
+            "categorical_features", categorical_features, n_features
+        )
+        if feature_names is None or len(feature_names) != n_features:
+            raise ValueError(
+                f"feature_names must have one name per column ({n_features}); got "
+                f"{describe(feature_names)}"
+            )
+        self.to_discretize = [x for x in range(n_features) if x not in set(categorical)]
+        self.data_stats = data_stats
+        self.names: dict = {}
+        self.lambdas: dict = {}
+        self.edges: dict = {}
+        self.means: dict = {}
+        self.stds: dict = {}
+        self.mins: dict = {}
+        self.maxs: dict = {}
+        self.random_state = check_random_state(random_state)
+
+        # Subclasses override bins(); it may shrink to_discretize (StatsDiscretizer does).
+        bins = [np.unique(np.asarray(x, dtype=float)) for x in self.bins(data, labels)]
+        if len(bins) != len(self.to_discretize):
+            raise ValueError(
+                f"{type(self).__name__}.bins() returned {len(bins)} boundary arrays for "
+                f"{len(self.to_discretize)} features to discretize"
+            )
+
+        for feature, qts in zip(self.to_discretize, bins, strict=True):
+            name = feature_names[feature]
+            if qts.size == 0 or not np.all(np.isfinite(qts)):
+                raise ValueError(
+                    f"the bin boundaries of feature {feature} ({name}) must be a non-empty "
+                    f"array of finite numbers; got {qts!r}"
+                )
+            self.edges[feature] = qts
+            self.names[feature] = _bin_names(name, qts)
+            self.lambdas[feature] = partial(np.searchsorted, qts)
+            if data_stats:
+                for key, target in (
+                    ("means", self.means),
+                    ("stds", self.stds),
+                    ("mins", self.mins),
+                    ("maxs", self.maxs),
+                ):
+                    values = stats_lookup(data_stats.get(key), feature, f"data_stats[{key!r}]")
+                    target[feature] = [float(v) for v in values]
+                    if len(target[feature]) != qts.size + 1:
+                        raise ValueError(
+                            f"data_stats[{key!r}][{feature}] must have one entry per bin "
+                            f"({qts.size + 1}); got {len(target[feature])}"
+                        )
+
+        if not data_stats and self.to_discretize:
+            self._bin_statistics(data)
+
+    def _bin_statistics(self, data: np.ndarray) -> None:
+        """Per-bin mean, std, min and max of the training values, all features at once."""
+        features = self.to_discretize
+        values = data[:, features]
+        n_edges = np.array([self.edges[f].size for f in features])
+        width = int(n_edges.max()) + 1
+        edges = np.full((len(features), width - 1), np.inf)
+        for j, f in enumerate(features):
+            edges[j, : n_edges[j]] = self.edges[f]
+        # Bin index = number of edges below the value (np.searchsorted's 'left' rule).
+        if width <= 33:
+            codes = np.zeros(values.shape, dtype=np.intp)
+            for k in range(width - 1):
+                codes += values > edges[:, k]
+        else:
+            codes = np.column_stack(
+                [np.searchsorted(self.edges[f], values[:, j]) for j, f in enumerate(features)]
+            )
+        flat = (codes + np.arange(len(features)) * width).ravel()
+        size = len(features) * width
+        counts = np.bincount(flat, minlength=size)
+        safe = np.maximum(counts, 1)
+        means = np.bincount(flat, weights=values.ravel(), minlength=size) / safe
+        deviations = (values.ravel() - means[flat]) ** 2
+        stds = np.sqrt(np.bincount(flat, weights=deviations, minlength=size) / safe)
+        means[counts == 0] = 0.0
+        stds[counts == 0] = 0.0
+        means, stds = means.reshape(-1, width), stds.reshape(-1, width) + _STD_EPSILON
+        lows, highs = values.min(axis=0), values.max(axis=0)
+        for j, f in enumerate(features):
+            n_bins = n_edges[j] + 1
+            qts = self.edges[f].tolist()
+            self.means[f] = means[j, :n_bins].tolist()
+            self.stds[f] = stds[j, :n_bins].tolist()
+            self.mins[f] = [float(lows[j])] + qts
+            self.maxs[f] = qts + [float(highs[j])]
+
+    def bins(self, data: np.ndarray, labels: Any) -> list:
+        """Return, for each feature in ``to_discretize``, its inner bin boundaries.
+
+        Override this in a subclass to implement a custom discretization.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of shape (n_samples, n_features)
+        labels : array-like or None
+
+        Returns
+        -------
+        list of numpy.ndarray
+        """
+        raise NotImplementedError("Must override bins() method")
+
+    def discretize(self, data: Any) -> np.ndarray:
+        """Replace the value of every discretized feature by its bin index.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of shape (n_features,) or (n_samples, n_features)
+
+        Returns
+        -------
+        numpy.ndarray
+            A copy of ``data`` (same shape and dtype) with bin indices in the discretized columns.
+        """
+        arr = np.asarray(data)
+        ret = arr.copy()
+        if arr.ndim == 1:
+            for feature, qts in self.edges.items():
+                ret[feature] = int(np.searchsorted(qts, arr[feature]))
+        elif arr.ndim == 2:
+            for feature, qts in self.edges.items():
+                ret[:, feature] = np.searchsorted(qts, arr[:, feature])
+        else:
+            raise ValueError(f"data must be a 1-D or 2-D array; got {describe(arr)}")
+        return ret
+
+    def get_undiscretize_values(self, feature: int, values: Any) -> np.ndarray:
+        """Sample one value inside each bin of ``values`` for ``feature``.
+
+        Parameters
+        ----------
+        feature : int
+            A discretized feature.
+        values : array-like of int
+            Bin indices.
+
+        Returns
+        -------
+        numpy.ndarray of float, same shape as ``values``
+        """
+        if feature not in self.means:
+            raise ValueError(f"feature must be a discretized feature; got {describe(feature)}")
+        bins = np.asarray(values).astype(int)
+        flat = bins.reshape(-1, 1)
+        return self._sample_in_bins([feature], flat).reshape(bins.shape)
+
+    def undiscretize(self, data: Any) -> np.ndarray:
+        """Replace bin indices by values sampled inside the bins.
+
+        Each value follows the training values' normal distribution within its bin, truncated
+        to the bin's ``[min, max]``, and always discretizes back to the same bin.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of shape (n_features,) or (n_samples, n_features)
+            Bin indices in the discretized columns; other columns are copied unchanged.
+
+        Returns
+        -------
+        numpy.ndarray of float
+        """
+        arr = np.array(data, dtype=float, copy=True)
+        if arr.ndim not in (1, 2):
+            raise ValueError(f"data must be a 1-D or 2-D array; got {describe(arr)}")
+        rows = arr[None, :] if arr.ndim == 1 else arr
+        features = [f for f in self.means if f in self.edges]
+        if not features or not rows.shape[0]:
+            return arr
+        if features == list(range(rows.shape[1])):
+            rows[:] = self._sample_in_bins(features, rows)  # every column binned: no gather
+        else:
+            columns = np.asarray(features)
+            rows[:, columns] = self._sample_in_bins(features, rows[:, columns])
+        return arr
+
+    def _sample_in_bins(self, features: list, bins: np.ndarray) -> np.ndarray:
+        """Values sampled in bins ``bins[:, j]`` of feature ``features[j]`` (vectorised).
+
+        Everything that depends only on the (feature, bin) pair is computed once on a small
+        table (see :class:`_BinTable`); each sample then costs a few gathers and a clip.
+        """
+        n_bins = np.array([self.edges[f].size + 1 for f in features])
+        lowest, highest = bins.min(axis=0), bins.max(axis=0)
+        # Written so that NaN bin indices fail too.
+        bad = ~((lowest >= 0) & (highest < n_bins))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"bin indices of feature {features[j]} must be integers in [0, {n_bins[j] - 1}]; "
+                f"got values from {lowest[j]} to {highest[j]}"
+            )
+        table = _BinTable(self, features)
+        entry = bins.astype(np.intp) + table.offsets
+        return table.sample(entry, spawn_generator(self.random_state))
+
+
+class _BinTable:
+    """Per-(feature, bin) constants of the truncated normals, flattened to 1-D arrays.
+
+    Entry ``offsets[j] + k`` describes bin ``k`` of ``features[j]``. Its values follow the bin's
+    normal truncated to ``[low, high]``: the part of the bin's ``[min, max]`` that lies inside
+    the bin (lower edge exclusive, upper edge inclusive). One round of rejection sampling keeps
+    the ~90 % of plain normal draws that land inside (the bins' intervals usually hold that much
+    of their normal's mass); the rest are redrawn by inverse CDF,
+    ``centre + spread * ndtri(p_low + u * mass)``, with intervals above the mean mirrored
+    (``spread < 0``) so that ``p_low`` is a lower-tail probability that ``ndtr`` computes to full
+    relative precision. Intervals so far in the tail that this underflows (``extreme``) are
+    sampled in log space.
+    """
+
+    def __init__(self, discretizer: BaseDiscretizer, features: list) -> None:
+        sizes = [discretizer.edges[f].size + 1 for f in features]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        mean = np.concatenate([np.asarray(discretizer.means[f], float) for f in features])
+        std = np.concatenate([np.asarray(discretizer.stds[f], float) for f in features])
+        minimum = np.concatenate([np.asarray(discretizer.mins[f], float) for f in features])
+        maximum = np.concatenate([np.asarray(discretizer.maxs[f], float) for f in features])
+        above_lower_edge = np.nextafter(
+            np.concatenate([np.concatenate([[-np.inf], discretizer.edges[f]]) for f in features]),
+            np.inf,
+        )
+        upper_edge = np.concatenate(
+            [np.concatenate([discretizer.edges[f], [np.inf]]) for f in features]
+        )
+        low = np.maximum(minimum, above_lower_edge)
+        high = np.minimum(maximum, upper_edge)
+        # A bin whose [min, max] misses the bin itself (possible with hand-written stats) gets
+        # the point of the bin closest to its min.
+        empty = ~(low <= high)
+        point = np.clip(minimum, above_lower_edge, upper_edge)
+        self.low, self.high = np.where(empty, point, low), np.where(empty, point, high)
+        self.mean, self.std = mean, std
+
+        # Degenerate bins (one value, zero spread) yield their centre, clipped to the bin.
+        ok = (std > 0) & (self.high > self.low) & np.isfinite(mean)
+        safe_std = np.where(ok, std, 1.0)
+        self.centre = np.clip(np.where(np.isfinite(mean), mean, self.low), self.low, self.high)
+        self.scale = np.where(ok, std, 0.0)
+        a = np.where(ok, (self.low - mean) / safe_std, 0.0)
+        b = np.where(ok, (self.high - mean) / safe_std, 0.0)
+        flip = a > 0
+        a_low, b_low = np.where(flip, -b, a), np.where(flip, -a, b)
+        self.p_low = np.where(ok, scipy.special.ndtr(a_low), 0.5)
+        self.mass = np.where(ok, scipy.special.ndtr(b_low) - self.p_low, 0.0)
+        self.spread = np.where(flip, -self.scale, self.scale)
+        self.extreme = ok & (scipy.special.log_ndtr(b_low) < -650.0)
+
+    def sample(self, entry: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+        """Draw one value for each table entry index in ``entry`` (any shape)."""
+        flat = entry.ravel()
+        low, high = self.low.take(flat), self.high.take(flat)
+        values = self.centre.take(flat) + self.scale.take(flat) * generator.standard_normal(
+            flat.size
+        )
+        rejected = np.flatnonzero((values < low) | (values > high))
+        if rejected.size:
+            left = flat[rejected]
+            uniform = generator.random(rejected.size)
+            z = scipy.special.ndtri(self.p_low.take(left) + uniform * self.mass.take(left))
+            redrawn = self.centre.take(left) + self.spread.take(left) * z
+            if self.extreme.any():
+                extreme = self.extreme.take(left)
+                e = left[extreme]
+                redrawn[extreme] = truncated_normal(
+                    self.mean[e], self.std[e], self.low[e], self.high[e], uniform[extreme]
+                )
+            values[rejected] = np.minimum(np.maximum(redrawn, low[rejected]), high[rejected])
+        return values.reshape(entry.shape)
+
+
+def spawn_generator(random_state: np.random.RandomState) -> np.random.Generator:
+    """A ``numpy.random.Generator`` seeded from ``random_state`` (advancing it by one draw).
+
+    Bulk draws go through the faster Generator while the object users seed stays lime's
+    ``RandomState``: the same seed still gives the same samples, and each call new ones.
+    """
+    return np.random.default_rng(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
+
+
+class StatsDiscretizer(BaseDiscretizer):
+    """A discretizer whose bins and statistics are given in ``data_stats``.
+
+    ``data_stats`` needs ``'bins'`` (``{feature: boundaries}``), and ``'means'``, ``'stds'``,
+    ``'mins'``, ``'maxs'`` (``{feature: one value per bin}``). Continuous features that have no
+    entry in ``data_stats['bins']`` are not discretized. Keys may be ints or strings.
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        categorical_features: Sequence[int],
+        feature_names: Sequence[Any],
+        labels: Any = None,
+        random_state: Any = None,
+        data_stats: Mapping | None = None,
+    ) -> None:
+        if not isinstance(data_stats, Mapping):
+            raise TypeError(
+                "data_stats must be a dict with 'bins', 'means', 'stds', 'mins' and 'maxs'; "
+                f"got {describe(data_stats)}"
+            )
+        missing = [k for k in ("bins", "means", "stds", "mins", "maxs") if k not in data_stats]
+        if missing:
+            raise ValueError(f"data_stats is missing the keys {missing}")
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+            data_stats=data_stats,
+        )
+
+    def bins(self, data: np.ndarray, labels: Any) -> list:
+        """The boundaries from ``data_stats['bins']``; features without an entry are skipped."""
+        given = self.data_stats.get("bins")
+        if not isinstance(given, Mapping):
+            raise TypeError(
+                f"data_stats['bins'] must be a dict keyed by feature index; got {describe(given)}"
+            )
+        kept, out = [], []
+        for feature in self.to_discretize:
+            try:
+                boundaries = stats_lookup(given, feature, "data_stats['bins']")
+            except ValueError:
+                continue
+            if boundaries is None:
+                continue
+            kept.append(feature)
+            out.append(np.asarray(boundaries, dtype=float))
+        self.to_discretize = kept
+        return out
+
+
+class QuartileDiscretizer(BaseDiscretizer):
+    """Discretize continuous features into quartiles of the training data."""
+
+    def __init__(
+        self,
+        data: Any,
+        categorical_features: Sequence[int],
+        feature_names: Sequence[Any],
+        labels: Any = None,
+        random_state: Any = None,
+    ) -> None:
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+        )
+
+    def bins(self, data: np.ndarray, labels: Any) -> list:
+        """The 25th, 50th and 75th percentiles of each feature."""
+        return _percentile_bins(data, self.to_discretize, [25, 50, 75])
+
+
+class DecileDiscretizer(BaseDiscretizer):
+    """Discretize continuous features into deciles of the training data."""
+
+    def __init__(
+        self,
+        data: Any,
+        categorical_features: Sequence[int],
+        feature_names: Sequence[Any],
+        labels: Any = None,
+        random_state: Any = None,
+    ) -> None:
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+        )
+
+    def bins(self, data: np.ndarray, labels: Any) -> list:
+        """The 10th, 20th, ..., 90th percentiles of each feature."""
+        return _percentile_bins(data, self.to_discretize, list(range(10, 100, 10)))
+
+
+class EntropyDiscretizer(BaseDiscretizer):
+    """Discretize each continuous feature with the splits of a depth-3 entropy decision tree.
+
+    Needs ``labels``; gives at most 8 bins per feature (the median when the tree makes no split).
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        categorical_features: Sequence[int],
+        feature_names: Sequence[Any],
+        labels: Any = None,
+        random_state: Any = None,
+    ) -> None:
+        if labels is None:
+            raise ValueError(
+                "labels must not be None when using EntropyDiscretizer (pass training_labels "
+                "to the explainer)"
+            )
+        n_rows = np.shape(data)[0]
+        if np.ndim(labels) != 1 or len(labels) != n_rows:
+            raise ValueError(
+                f"labels must be a 1-D array with one label per row of data ({n_rows}); got "
+                f"{describe(labels if isinstance(labels, np.ndarray) else np.asarray(labels))}"
+            )
+        BaseDiscretizer.__init__(
+            self,
+            data,
+            categorical_features,
+            feature_names,
+            labels=labels,
+            random_state=random_state,
+        )
+
+    def bins(self, data: np.ndarray, labels: Any) -> list:
+        """The split thresholds of a ``DecisionTreeClassifier(criterion='entropy', max_depth=3)``."""
+        out = []
+        for feature in self.to_discretize:
+            tree = DecisionTreeClassifier(
+                criterion="entropy", max_depth=3, random_state=self.random_state
+            )
+            column = data[:, feature].reshape(-1, 1)
+            tree.fit(column, labels)
+            thresholds = tree.tree_.threshold[tree.tree_.children_left > -1]
+            if thresholds.size == 0:
+                thresholds = np.array([np.median(column)])
+            out.append(np.sort(thresholds))
+        return out
+
+
+def _percentile_bins(data: np.ndarray, features: list, percentiles: list) -> list:
+    if not features:
+        return []
+    qts = np.percentile(data[:, features], percentiles, axis=0)
+    return [qts[:, j] for j in range(len(features))]
+
+
+def _bin_names(name: Any, qts: np.ndarray) -> list:
+    names = [f"{name} <= {qts[0]:.2f}"]
+    names += [f"{lo:.2f} < {name} <= {hi:.2f}" for lo, hi in zip(qts[:-1], qts[1:], strict=True)]
+    names.append(f"{name} > {qts[-1]:.2f}")
+    return names
+
+
+def _as_2d_float(name: str, data: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(data, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a 2-D numeric array; got {describe(data)}") from err
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array; got {describe(arr)}")
+    return arr
+
+
+def _check_feature_indices(name: str, indices: Any, n_features: int) -> list:
+    if indices is None:
+        return []
+    try:
+        values = list(indices)
+    except TypeError as err:
+        raise TypeError(
+            f"{name} must be a list of column indices; got {describe(indices)}"
+        ) from err
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name} must contain integer column indices; got {describe(v)}")
+        if not 0 <= v < n_features:
+            raise ValueError(
+                f"{name} must contain column indices in [0, {n_features - 1}]; got {int(v)}"
+            )
+        out.append(int(v))
+    return out

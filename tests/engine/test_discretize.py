@@ -1,0 +1,232 @@
+"""Tests of the discretizers and their vectorised truncated-normal sampling."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.stats
+from sklearn.datasets import load_iris
+
+from limewidgets.engine.discretize import (
+    BaseDiscretizer,
+    DecileDiscretizer,
+    EntropyDiscretizer,
+    QuartileDiscretizer,
+    StatsDiscretizer,
+    truncated_normal,
+)
+
+IRIS = load_iris()
+X, Y, NAMES = IRIS.data, IRIS.target, IRIS.feature_names
+
+
+def test_quartile_names_are_lime_s():
+    discretizer = QuartileDiscretizer(X, [], NAMES, Y, random_state=10)
+    assert discretizer.names[3] == [
+        "petal width (cm) <= 0.30",
+        "0.30 < petal width (cm) <= 1.30",
+        "1.30 < petal width (cm) <= 1.80",
+        "petal width (cm) > 1.80",
+    ]
+    assert discretizer.names[0][0] == "sepal length (cm) <= 5.10"
+    assert discretizer.to_discretize == [0, 1, 2, 3]
+
+
+def test_decile_and_entropy_bins():
+    decile = DecileDiscretizer(X, [], NAMES, Y, random_state=10)
+    np.testing.assert_array_equal(
+        decile.edges[0], np.unique(np.percentile(X[:, 0], np.arange(10, 100, 10)))
+    )
+    assert decile.names[3][1] == "0.20 < petal width (cm) <= 0.40"
+    entropy = EntropyDiscretizer(X, [], NAMES, Y, random_state=10)
+    # Petal width separates setosa at 0.8 (the classic first split).
+    assert entropy.names[3][0] == "petal width (cm) <= 0.80"
+    assert all(len(v) <= 8 for v in entropy.names.values())
+
+
+def test_statistics_per_bin():
+    discretizer = QuartileDiscretizer(X, [1], NAMES, random_state=0)
+    assert discretizer.to_discretize == [0, 2, 3]
+    assert 1 not in discretizer.names
+    codes = discretizer.discretize(X)
+    for f in discretizer.to_discretize:
+        for b in range(len(discretizer.names[f])):
+            values = X[codes[:, f] == b, f]
+            assert discretizer.means[f][b] == pytest.approx(values.mean())
+            assert discretizer.stds[f][b] == pytest.approx(values.std() + 1e-11)
+        assert discretizer.mins[f][0] == X[:, f].min()
+        assert discretizer.maxs[f][-1] == X[:, f].max()
+        assert discretizer.mins[f][1:] == discretizer.maxs[f][:-1] == discretizer.edges[f].tolist()
+
+
+def test_statistics_with_many_bins():
+    class Fine(BaseDiscretizer):
+        def bins(self, data, labels):
+            return [np.percentile(data[:, f], np.linspace(2, 98, 40)) for f in self.to_discretize]
+
+    discretizer = Fine(X, [], NAMES, random_state=0)
+    codes = discretizer.discretize(X)
+    for f in range(4):
+        assert len(discretizer.means[f]) == discretizer.edges[f].size + 1 > 20
+        for b in np.unique(codes[:, f]).astype(int):
+            assert discretizer.means[f][b] == pytest.approx(X[codes[:, f] == b, f].mean())
+
+
+def test_discretize_one_row_and_many():
+    discretizer = QuartileDiscretizer(X, [1], NAMES, random_state=0)
+    codes = discretizer.discretize(X)
+    np.testing.assert_array_equal(codes[:, 1], X[:, 1])  # not discretized
+    np.testing.assert_array_equal(codes[:, 3], np.searchsorted(discretizer.edges[3], X[:, 3]))
+    np.testing.assert_array_equal(discretizer.discretize(X[17]), codes[17])
+    lam = discretizer.lambdas[3]
+    np.testing.assert_array_equal(lam(X[:, 3]), codes[:, 3])
+    with pytest.raises(ValueError, match="data"):
+        discretizer.discretize(np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize("cls", [QuartileDiscretizer, DecileDiscretizer, EntropyDiscretizer])
+def test_undiscretize_stays_in_the_bins(cls):
+    discretizer = cls(X, [], NAMES, Y, random_state=1)
+    rng = np.random.RandomState(0)
+    codes = np.column_stack([rng.randint(0, len(discretizer.names[f]), 3000) for f in range(4)])
+    values = discretizer.undiscretize(codes.astype(float))
+    np.testing.assert_array_equal(discretizer.discretize(values), codes)
+    for f in range(4):
+        low = np.asarray(discretizer.mins[f])[codes[:, f]]
+        high = np.asarray(discretizer.maxs[f])[codes[:, f]]
+        assert np.all(values[:, f] >= low) and np.all(values[:, f] <= high)
+    one = discretizer.undiscretize(codes[0].astype(float))
+    assert one.shape == (4,)
+    np.testing.assert_array_equal(discretizer.discretize(one), codes[0])
+
+
+def test_undiscretize_follows_the_truncated_normal():
+    discretizer = QuartileDiscretizer(X, [], NAMES, random_state=3)
+    f, b = 2, 1
+    values = discretizer.get_undiscretize_values(f, np.full(20000, b))
+    mean, std = discretizer.means[f][b], discretizer.stds[f][b]
+    low, high = discretizer.mins[f][b], discretizer.maxs[f][b]
+    reference = scipy.stats.truncnorm((low - mean) / std, (high - mean) / std, mean, std)
+    assert scipy.stats.kstest(values, reference.cdf).pvalue > 1e-3
+    assert values.mean() == pytest.approx(reference.mean(), abs=0.01)
+
+
+def test_degenerate_bin_gives_its_value():
+    # 40 % of the column is exactly 5: the first quartile bin holds only that value.
+    column = np.concatenate([np.full(40, 5.0), np.linspace(6, 10, 60)])
+    data = np.column_stack([column, np.linspace(0, 1, 100)])
+    discretizer = QuartileDiscretizer(data, [], ["a", "b"], random_state=0)
+    assert discretizer.names[0][0] == "a <= 5.00"
+    values = discretizer.get_undiscretize_values(0, np.zeros(50, dtype=int))
+    np.testing.assert_array_equal(values, 5.0)  # lime returned the z-score 0.0 here
+
+
+def test_random_state():
+    codes = QuartileDiscretizer(X, [], NAMES).discretize(X)
+    first = QuartileDiscretizer(X, [], NAMES, random_state=10).undiscretize(codes)
+    again = QuartileDiscretizer(X, [], NAMES, random_state=10).undiscretize(codes)
+    other = QuartileDiscretizer(X, [], NAMES, random_state=20).undiscretize(codes)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    state = np.random.get_state()[1].copy()  # noqa: NPY002 - checking the global state
+    QuartileDiscretizer(X, [], NAMES, random_state=np.random.RandomState(5)).undiscretize(codes)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+@pytest.mark.parametrize(
+    "mean, std, low, high",
+    [
+        (0.0, 1.0, -1.0, 2.0),
+        (0.0, 1.0, 3.0, 4.0),  # upper tail
+        (0.0, 1.0, -50.0, -49.0),  # far lower tail
+        (0.0, 1.0, 40.0, 41.0),  # far upper tail
+        (0.0, 1.0, -np.inf, 0.5),
+    ],
+)
+def test_truncated_normal_matches_scipy(mean, std, low, high):
+    u = np.random.RandomState(0).random_sample(5000)
+    n = u.size
+    values = truncated_normal(
+        np.full(n, mean), np.full(n, std), np.full(n, low), np.full(n, high), u
+    )
+    assert np.all((values >= low) & (values <= high))
+    reference = scipy.stats.truncnorm((low - mean) / std, (high - mean) / std, mean, std)
+    assert scipy.stats.kstest(values, reference.cdf).pvalue > 1e-3
+
+
+def test_truncated_normal_degenerate_entries():
+    values = truncated_normal(
+        np.array([1.0, 5.0, 2.0]),
+        np.array([0.0, 1.0, 1.0]),
+        np.array([0.0, 3.0, 2.0]),
+        np.array([2.0, 4.0, 2.0]),
+        np.array([0.3, 0.3, 0.3]),
+    )
+    assert values[0] == 1.0  # zero std: the mean
+    assert 3.0 <= values[1] <= 4.0  # a real draw, above the mean's side of the interval
+    assert values[2] == 2.0  # min == max
+
+
+def stats_of(discretizer: BaseDiscretizer) -> dict:
+    return {
+        "means": discretizer.means,
+        "stds": discretizer.stds,
+        "mins": discretizer.mins,
+        "maxs": discretizer.maxs,
+        "bins": {f: e.tolist() for f, e in discretizer.edges.items()},
+    }
+
+
+def test_stats_discretizer_reproduces_the_original():
+    original = QuartileDiscretizer(X, [], NAMES, random_state=0)
+    stats = json.loads(json.dumps(stats_of(original)))  # string keys, as from a JSON file
+    copy = StatsDiscretizer(np.zeros((2, 4)), [], NAMES, data_stats=stats, random_state=0)
+    assert copy.names == original.names
+    assert copy.means == original.means and copy.maxs == original.maxs
+    np.testing.assert_array_equal(copy.discretize(X), original.discretize(X))
+    partial = stats_of(original)
+    del partial["bins"][2]
+    skipping = StatsDiscretizer(np.zeros((2, 4)), [], NAMES, data_stats=partial)
+    assert skipping.to_discretize == [0, 1, 3]
+    with pytest.raises(ValueError, match="bins"):
+        StatsDiscretizer(X, [], NAMES, data_stats={"means": {}})
+    with pytest.raises(TypeError, match="data_stats"):
+        StatsDiscretizer(X, [], NAMES)
+    wrong = stats_of(original)
+    wrong["means"] = {f: [0.0] for f in range(4)}
+    with pytest.raises(ValueError, match=r"data_stats\['means'\]"):
+        StatsDiscretizer(X, [], NAMES, data_stats=wrong)
+
+
+def test_custom_discretizer_only_defines_bins():
+    class Thirds(BaseDiscretizer):
+        def bins(self, data, labels):
+            return [np.percentile(data[:, f], [33, 66]) for f in self.to_discretize]
+
+    discretizer = Thirds(X, [0], NAMES, random_state=0)
+    assert list(discretizer.names) == [1, 2, 3]
+    assert len(discretizer.names[1]) == 3
+    with pytest.raises(NotImplementedError):
+        BaseDiscretizer(X, [], NAMES)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="labels"):
+        EntropyDiscretizer(X, [], NAMES)
+    with pytest.raises(ValueError, match="labels"):
+        EntropyDiscretizer(X, [], NAMES, labels=Y[:10])
+    with pytest.raises(ValueError, match="feature_names"):
+        QuartileDiscretizer(X, [], NAMES[:2])
+    with pytest.raises(ValueError, match="categorical_features"):
+        QuartileDiscretizer(X, [7], NAMES)
+    with pytest.raises(ValueError, match="data"):
+        QuartileDiscretizer(X[:, 0], [], NAMES)
+    discretizer = QuartileDiscretizer(X, [], NAMES)
+    with pytest.raises(ValueError, match="bin indices of feature 0"):
+        discretizer.undiscretize(np.full((2, 4), 9.0))
+    with pytest.raises(ValueError, match="bin indices"):
+        discretizer.undiscretize(np.full((2, 4), np.nan))
+    with pytest.raises(ValueError, match="feature"):
+        QuartileDiscretizer(X, [0], NAMES).get_undiscretize_values(0, [1])
