@@ -153,8 +153,8 @@ def check_model_output(
             hint = ""
             if arr.ndim == 1:
                 hint = (
-                    " - it looks like class predictions or a regression output; pass"
-                    " predict_proba, or use mode='regression'"
+                    " - it looks like class predictions or a regression output; pass a"
+                    " predict_proba-like function (or mode='regression' where the explainer has it)"
                 )
             raise ValueError(
                 f"{name} must return an array of shape ({n_rows}, n_classes) of class "

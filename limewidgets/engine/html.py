@@ -115,11 +115,17 @@ def weight_chart(
     items: Sequence[tuple[Any, float]],
     negative_label: str = "",
     positive_label: str = "",
+    limit: int | None = 25,
 ) -> str:
-    """Diverging bar chart of ``(name, weight)`` items, bars growing from the centre."""
-    max_abs = max((abs(w) for _, w in items), default=0.0)
+    """Diverging bar chart of ``(name, weight)`` items, bars growing from the centre.
+
+    At most ``limit`` rows are drawn (the items are expected sorted by decreasing ``|weight|``);
+    a note says how many more there are. ``None`` draws every item.
+    """
+    shown = list(items) if limit is None else list(items)[:limit]
+    max_abs = max((abs(w) for _, w in shown), default=0.0)
     rows = []
-    for name, w in items:
+    for name, w in shown:
         half = 0.0 if max_abs <= 0 else abs(w) / max_abs * 50
         left = 50.0 if w >= 0 else 50.0 - half
         color = POSITIVE_COLOR if w > 0 else NEGATIVE_COLOR
@@ -135,6 +141,9 @@ def weight_chart(
             f'<div class="lw-legend"><span>&#9664; {esc(negative_label)}</span>'
             f"<span>{esc(positive_label)} &#9654;</span></div>"
         )
+    hidden = len(items) - len(shown)
+    if hidden > 0:
+        rows.append(f'<div class="lw-note">and {hidden} more features with smaller weights</div>')
     return (
         f'<div class="lw-panel lw-weights"><div class="lw-title">{esc(title)}</div>'
         + legend

@@ -100,3 +100,11 @@ def test_show_in_notebook_without_widget_displays_html(monkeypatch):
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     make_explanation().show_in_notebook()
     assert len(shown) == 1 and "Explanation for yes" in shown[0].data
+
+
+def test_long_explanations_are_capped_in_html():
+    exp = make_explanation(names=[f"f{i}" for i in range(60)])
+    exp.local_exp[1] = [(i, 1.0 / (i + 1)) for i in range(60)]
+    page = exp.as_html(labels=[1])
+    assert "f24" in page and ">f25<" not in page
+    assert "and 35 more features" in page
