@@ -544,8 +544,6 @@ export function buildLivePanel(model, subscriptions, estimate) {
     realName.textContent = isRegression()
       ? "Real model: value"
       : `Real model: P(${className(classNames, label)})`;
-    surrogateName.textContent =
-      isStatic || timedOut ? "Surrogate estimate (no live model)" : "Surrogate estimate";
 
     real.dataset.stateId = String(realStateId);
     real.classList.toggle("lw-w-stale", !upToDate);
@@ -579,8 +577,18 @@ export function buildLivePanel(model, subscriptions, estimate) {
     error.hidden = errorText === "";
     error.textContent = errorText === "" ? "" : `Model error: ${errorText}`;
 
+    const pythonPending = Boolean(model.get("pending"));
+    // A failed query leaves real_state_id on the last good state; `error_state_id` says which edit
+    // the error answers (CONTRACT.md), so an error for the current edit is Python's answer to it.
+    const failed =
+      !upToDate &&
+      errorText !== "" &&
+      !pythonPending &&
+      Number(model.get("error_state_id") ?? -1) === stateId;
+    const answered = upToDate || failed;
+
     // The answer deadline restarts for every new state_id and stops once Python answers.
-    if (upToDate || isStatic) {
+    if (answered || isStatic) {
       if (timer !== null) subscriptions.clearTimeout(timer);
       timer = null;
       timedOut = false;
@@ -595,16 +603,18 @@ export function buildLivePanel(model, subscriptions, estimate) {
       }, NO_ANSWER_TIMEOUT_MS);
     }
 
-    const pythonPending = Boolean(model.get("pending"));
-    const waiting = !isStatic && !upToDate && (pythonPending || !timedOut);
+    // After the deadline logic: a late answer resets timedOut.
+    surrogateName.textContent =
+      isStatic || timedOut ? "Surrogate estimate (no live model)" : "Surrogate estimate";
+    const waiting = !isStatic && !answered && (pythonPending || !timedOut);
     // Python is also pending while it runs a counterfactual search for the current state.
     pending.hidden = isStatic || !(waiting || pythonPending);
     if (isStatic) status.textContent = NO_LIVE_MODEL_TEXT;
     else if (waiting) status.textContent = "pending\u2026";
-    else if (!upToDate) status.textContent = `${NO_LIVE_MODEL_TEXT} (no answer from the kernel)`;
+    else if (!answered) status.textContent = `${NO_LIVE_MODEL_TEXT} (no answer from the kernel)`;
     else if (errorText) status.textContent = "the model raised an error: showing its last good output";
     else status.textContent = "live model";
-    element.classList.toggle("lw-w-surrogate-only", isStatic || (!upToDate && !waiting));
+    element.classList.toggle("lw-w-surrogate-only", isStatic || (!answered && !waiting));
   };
 
   update();
@@ -616,6 +626,7 @@ export function buildLivePanel(model, subscriptions, estimate) {
       "real_state_id",
       "pending",
       "error",
+      "error_state_id",
       "label",
       "static",
       "explanations",
@@ -711,7 +722,13 @@ export function buildCounterfactual(model, subscriptions, { what = "features", o
       },
     },
   });
-  const apply = h("button", { type: "button", class: "lw-w-button", text: "Show it", hidden: true });
+  const apply = h("button", {
+    type: "button",
+    class: "lw-w-button",
+    "data-testid": "lw-counterfactual-apply",
+    text: "Show it",
+    hidden: true,
+  });
   const progress = h("span", { class: "lw-w-note", "data-testid": "lw-counterfactual-status" });
   const result = h("div", { class: "lw-w-cf-result", "data-testid": "lw-counterfactual-result" });
   if (onApply) {

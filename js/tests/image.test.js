@@ -395,7 +395,8 @@ describe("image widget", () => {
     expect(byTestId(el, "lw-counterfactual-result").textContent).toContain(
       "Removing 1 superpixels (superpixel 2) changes the prediction from dog to cat.",
     );
-    const show = [...el.querySelectorAll(".lw-w-cf button")].find((b) => b.textContent === "Show it");
+    const show = byTestId(el, "lw-counterfactual-apply");
+    expect(show.textContent).toBe("Show it");
     show.click();
     expect(model.get("state")).toEqual([1, 1, 0]);
   });

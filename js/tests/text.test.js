@@ -300,6 +300,7 @@ describe("text widget live panel", () => {
     model.update("real_state_id", 2);
     expect(byTestId(el, "lw-status").textContent).toBe("live model");
     expect(byTestId(el, "lw-real-output").textContent).toBe("0.500");
+    expect(el.textContent).not.toContain("Surrogate estimate (no live model)");
   });
 
   it("a static page labels everything as surrogate-only and disables the search", () => {
@@ -326,6 +327,93 @@ describe("text widget live panel", () => {
     expect(byTestId(el, "lw-real-output").textContent).toBe("0.800");
     model.update("error", "");
     expect(byTestId(el, "lw-error").hidden).toBe(true);
+  });
+});
+
+describe("text widget status after a model error", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  // What Python sends when the model raises for state 1: error and error_state_id in one message,
+  // real_output / real_state_id left on the last good state (0), then pending false.
+  function failFor(model, stateId, message = "ValueError: cannot score it") {
+    model.update("error", message);
+    model.update("error_state_id", stateId);
+    model.update("pending", false);
+  }
+
+  it("an error for the current edit is Python's answer: no pending, no timeout", () => {
+    const { el, model } = mount({ error_state_id: -1 });
+    tokensOf(el, 0)[0].click();
+    model.update("pending", true);
+    expect(byTestId(el, "lw-status").textContent).toBe("pending\u2026");
+
+    model.update("error", "ValueError: cannot score it");
+    model.update("error_state_id", 1);
+    // Python still says pending (the worker has not finished): keep waiting until it stops.
+    expect(byTestId(el, "lw-status").textContent).toBe("pending\u2026");
+    expect(byTestId(el, "lw-pending").hidden).toBe(false);
+
+    model.update("pending", false);
+    const status = byTestId(el, "lw-status");
+    expect(status.textContent).toBe("the model raised an error: showing its last good output");
+    expect(byTestId(el, "lw-pending").hidden).toBe(true);
+    expect(byTestId(el, "lw-error").textContent).toBe("Model error: ValueError: cannot score it");
+    // The last good output stays, marked as belonging to the earlier edit.
+    const real = byTestId(el, "lw-real-output");
+    expect(real.textContent).toBe("0.800");
+    expect(real.dataset.stateId).toBe("0");
+    expect(real.classList.contains("lw-w-stale")).toBe(true);
+    expect(byTestId(el, "lw-difference").textContent).toBe("\u2013");
+    expect(el.querySelector(".lw-w-live").classList.contains("lw-w-surrogate-only")).toBe(false);
+
+    // The kernel did answer: the no-answer deadline must not fire.
+    vi.advanceTimersByTime(5000);
+    expect(status.textContent).toBe("the model raised an error: showing its last good output");
+    expect(el.textContent).not.toContain("no answer from the kernel");
+    expect(el.textContent).not.toContain("Surrogate estimate (no live model)");
+  });
+
+  it("an error for an older edit does not answer the current one", () => {
+    const { el, model } = mount({ error_state_id: -1 });
+    tokensOf(el, 0)[0].click();
+    tokensOf(el, 1)[0].click();
+    failFor(model, 1);
+    expect(byTestId(el, "lw-status").textContent).toBe("pending\u2026");
+    expect(byTestId(el, "lw-pending").hidden).toBe(false);
+    vi.advanceTimersByTime(2100);
+    expect(byTestId(el, "lw-status").textContent).toContain("(no answer from the kernel)");
+    // ... until Python fails for this edit too (same message: only error_state_id changes).
+    model.update("error_state_id", 2);
+    expect(byTestId(el, "lw-status").textContent).toBe(
+      "the model raised an error: showing its last good output",
+    );
+    expect(el.textContent).not.toContain("Surrogate estimate (no live model)");
+  });
+
+  it("a new edit after the error waits again, and a good answer clears the error", () => {
+    const { el, model } = mount({ error_state_id: -1 });
+    tokensOf(el, 0)[0].click();
+    failFor(model, 1);
+    tokensOf(el, 0)[0].click();
+    expect(byTestId(el, "lw-status").textContent).toBe("pending\u2026");
+    expect(byTestId(el, "lw-pending").hidden).toBe(false);
+    model.update("real_output", [0.2, 0.8]);
+    model.update("error", "");
+    model.update("error_state_id", -1);
+    model.update("real_state_id", 2);
+    expect(byTestId(el, "lw-status").textContent).toBe("live model");
+    expect(byTestId(el, "lw-error").hidden).toBe(true);
+    expect(byTestId(el, "lw-pending").hidden).toBe(true);
+  });
+
+  it("works when Python predates error_state_id (trait missing): waits as before", () => {
+    const { el, model } = mount();
+    tokensOf(el, 0)[0].click();
+    model.update("error", "ValueError: cannot score it");
+    model.update("pending", false);
+    expect(byTestId(el, "lw-status").textContent).toBe("pending\u2026");
   });
 });
 
@@ -358,7 +446,8 @@ describe("text widget counterfactual and cleanup", () => {
     expect(result.textContent).toContain("7 model queries");
     expect(el.querySelector("img, i")).toBeNull();
 
-    const show = [...el.querySelectorAll(".lw-w-cf button")].find((b) => b.textContent === "Show it");
+    const show = byTestId(el, "lw-counterfactual-apply");
+    expect(show.textContent).toBe("Show it");
     expect(show.hidden).toBe(false);
     show.click();
     expect(model.get("state")).toEqual([0, 1, 1, 1, 1, 0, 1]);

@@ -309,7 +309,6 @@ function buildLivePanel(model, subscriptions, estimate) {
     const upToDate = realStateId === stateId && realOutput.length > 0;
     const realValue = isRegression() ? realOutput[0] : realOutput[label];
     realName.textContent = isRegression() ? "Real model: value" : `Real model: P(${className(classNames, label)})`;
-    surrogateName.textContent = isStatic || timedOut ? "Surrogate estimate (no live model)" : "Surrogate estimate";
     real.dataset.stateId = String(realStateId);
     real.classList.toggle("lw-w-stale", !upToDate);
     if (realOutput.length === 0) {
@@ -337,7 +336,10 @@ function buildLivePanel(model, subscriptions, estimate) {
     const errorText = String(model.get("error") ?? "");
     error.hidden = errorText === "";
     error.textContent = errorText === "" ? "" : `Model error: ${errorText}`;
-    if (upToDate || isStatic) {
+    const pythonPending = Boolean(model.get("pending"));
+    const failed = !upToDate && errorText !== "" && !pythonPending && Number(model.get("error_state_id") ?? -1) === stateId;
+    const answered = upToDate || failed;
+    if (answered || isStatic) {
       if (timer !== null) subscriptions.clearTimeout(timer);
       timer = null;
       timedOut = false;
@@ -351,15 +353,15 @@ function buildLivePanel(model, subscriptions, estimate) {
         update();
       }, NO_ANSWER_TIMEOUT_MS);
     }
-    const pythonPending = Boolean(model.get("pending"));
-    const waiting = !isStatic && !upToDate && (pythonPending || !timedOut);
+    surrogateName.textContent = isStatic || timedOut ? "Surrogate estimate (no live model)" : "Surrogate estimate";
+    const waiting = !isStatic && !answered && (pythonPending || !timedOut);
     pending.hidden = isStatic || !(waiting || pythonPending);
     if (isStatic) status.textContent = NO_LIVE_MODEL_TEXT;
     else if (waiting) status.textContent = "pending…";
-    else if (!upToDate) status.textContent = `${NO_LIVE_MODEL_TEXT} (no answer from the kernel)`;
+    else if (!answered) status.textContent = `${NO_LIVE_MODEL_TEXT} (no answer from the kernel)`;
     else if (errorText) status.textContent = "the model raised an error: showing its last good output";
     else status.textContent = "live model";
-    element.classList.toggle("lw-w-surrogate-only", isStatic || !upToDate && !waiting);
+    element.classList.toggle("lw-w-surrogate-only", isStatic || !answered && !waiting);
   };
   update();
   subscriptions.onChange(
@@ -370,6 +372,7 @@ function buildLivePanel(model, subscriptions, estimate) {
       "real_state_id",
       "pending",
       "error",
+      "error_state_id",
       "label",
       "static",
       "explanations",
@@ -440,7 +443,13 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
       }
     }
   });
-  const apply = h("button", { type: "button", class: "lw-w-button", text: "Show it", hidden: true });
+  const apply = h("button", {
+    type: "button",
+    class: "lw-w-button",
+    "data-testid": "lw-counterfactual-apply",
+    text: "Show it",
+    hidden: true
+  });
   const progress = h("span", { class: "lw-w-note", "data-testid": "lw-counterfactual-status" });
   const result = h("div", { class: "lw-w-cf-result", "data-testid": "lw-counterfactual-result" });
   if (onApply) {

@@ -3,7 +3,8 @@
 State lives in traits (see ``CONTRACT.md`` next to this file): the browser sets what the user
 edited (``state``, ``state_id``, ``label``, ...), Python observes it, queries the real model with
 an instance built by the explanation's own ``perturbation.make_instances`` and answers in result
-traits (``real_output``, ``real_state_id``, ``surrogate_output``, ``pending``, ``error``).
+traits (``real_output``, ``real_state_id``, ``surrogate_output``, ``pending``, ``error``,
+``error_state_id``).
 
 Re-queries never block the kernel when ``threaded=True``: a single worker thread computes only
 the newest pending state (a one-slot mailbox, not a queue), so a burst of edits costs at most two
@@ -111,6 +112,9 @@ class ExplanationWidget(anywidget.AnyWidget):
     surrogate_output = traitlets.Float(0.0).tag(sync=True)
     pending = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    # The state_id whose query failed with `error` (-1: none), so the browser knows Python
+    # answered that edit even though `real_state_id` stays on the last good state.
+    error_state_id = traitlets.Int(-1).tag(sync=True)
     counterfactual = traitlets.Dict().tag(sync=True)
     static = traitlets.Bool(False).tag(sync=True)
     # ---- JS -> Python
@@ -364,7 +368,9 @@ class ExplanationWidget(anywidget.AnyWidget):
         try:
             row = self._validate_state(self.state)
         except (TypeError, ValueError) as err:
-            self.error = format_error(err)
+            with self.hold_sync():
+                self.error = format_error(err)
+                self.error_state_id = state_id
             return
         with self._lock:
             self._latest_state_id = state_id
@@ -419,9 +425,11 @@ class ExplanationWidget(anywidget.AnyWidget):
                 self._changed.wait_for(lambda: self._has_work() or self._closing)
                 if self._closing:
                     return
+                job_state_id = None  # the state this job answers (None: a search)
                 if self._state_request is not None:
                     state_id, row = self._state_request
                     self._state_request = None
+                    job_state_id = state_id
 
                     def job(state_id: int = state_id, row: np.ndarray = row) -> None:
                         self._compute_state(state_id, row)
@@ -437,7 +445,10 @@ class ExplanationWidget(anywidget.AnyWidget):
             try:
                 job()
             except Exception as err:  # never let the worker die: show the problem instead
-                self.error = format_error(err)
+                with self._lock, self.hold_sync():
+                    self.error = format_error(err)
+                    if job_state_id is not None and job_state_id == self._latest_state_id:
+                        self.error_state_id = job_state_id
             finally:
                 with self._lock:
                     self._busy = False
@@ -452,7 +463,9 @@ class ExplanationWidget(anywidget.AnyWidget):
         except Exception as err:  # the model's own errors are shown in the widget
             with self._lock:
                 if state_id == self._latest_state_id:
-                    self.error = format_error(err)
+                    with self.hold_sync():  # one message: the browser sees both at once
+                        self.error = format_error(err)
+                        self.error_state_id = state_id
             return
         with self._lock:
             if state_id != self._latest_state_id:
@@ -463,6 +476,7 @@ class ExplanationWidget(anywidget.AnyWidget):
                 self.real_output = output
                 self.surrogate_output = surrogate
                 self.error = ""
+                self.error_state_id = -1
                 self.real_state_id = state_id
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import traitlets
@@ -57,6 +59,7 @@ def test_common_traits(case):
     assert widget.original_output == pytest.approx(list(explanation.predict_proba))
     assert widget.real_output == widget.original_output
     assert widget.real_state_id == widget.state_id == 0
+    assert widget.error_state_id == -1
     assert widget.state == widget.initial_state
     assert np.allclose(widget.initial_state, explanation.perturbation.initial_state())
     assert len(widget.feature_names) == explanation.perturbation.n_features
@@ -216,14 +219,56 @@ def test_model_error_is_shown_and_previous_state_kept(case, threaded):
     js_update(widget, state=widget._state_to_json(second), state_id=2)
     assert widget.wait(10)
     assert widget.error == "RuntimeError: model exploded"
+    # The error names the edit it answers; the real output stays on the last good one.
+    assert widget.error_state_id == 2
     assert (list(widget.real_output), widget.real_state_id, widget.surrogate_output) == before
     assert widget.pending is False
     # The widget (and its worker) still work once the model recovers.
     recorder.fail_with = None
     js_update(widget, state=widget._state_to_json(second), state_id=3)
     assert widget.wait(10)
-    assert widget.error == "" and widget.real_state_id == 3
+    assert widget.error == "" and widget.real_state_id == 3 and widget.error_state_id == -1
     assert widget.real_output == pytest.approx(widget.original_output)
+    widget.close()
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_error_and_its_state_id_reach_the_browser_in_one_message(
+    text_explanation, text_model, threaded
+):
+    """The browser must never see the new error without the state it belongs to (or vice versa)."""
+    recorder = RecordingModel(text_model)
+    widget = TextExplanationWidget(text_explanation, recorder, threaded=threaded)
+    sent = []
+    widget.send_state = lambda key=None: sent.append(sorted(key) if isinstance(key, set) else key)
+    recorder.fail_with = RuntimeError("model exploded")
+    widget.toggle(0)
+    assert widget.wait(10)
+    assert ["error", "error_state_id"] in sent
+    assert "error" not in sent and "error_state_id" not in sent  # never alone
+    # pending goes back to False only after (or with) the error: JS then treats it as the answer.
+    error_message = sent.index(["error", "error_state_id"])
+    assert sent[error_message + 1 :] == ["pending"]
+    assert (widget.error_state_id, widget.state_id, widget.real_state_id) == (1, 1, 0)
+    widget.close()
+
+
+def test_error_state_id_names_only_the_latest_edit(text_explanation, text_model):
+    """An error of an edit that was already replaced is stale: only the newest edit is answered."""
+    recorder = RecordingModel(text_model)
+    widget = TextExplanationWidget(text_explanation, recorder, threaded=True)
+    seen = []
+    widget.observe(lambda change: seen.append(change["new"]), names="error_state_id")
+    recorder.fail_with = RuntimeError("model exploded")
+    recorder.gate = threading.Event()
+    widget.toggle(0)  # state 1: its query starts and waits at the gate
+    assert recorder.started.wait(10)
+    widget.toggle(1)  # state 2 replaces it while it runs
+    recorder.gate.set()
+    assert widget.wait(10)
+    assert len(recorder.calls) == 2
+    assert seen == [2] and widget.error == "RuntimeError: model exploded"
+    assert widget.pending is False and widget.real_state_id == 0
     widget.close()
 
 
@@ -233,7 +278,7 @@ def test_model_returning_garbage_is_an_error(text_explanation, text_model):
     )
     widget.toggle(0)
     assert widget.error.startswith("ValueError: classifier_fn returned 2 NaN")
-    assert widget.real_state_id == 0
+    assert widget.real_state_id == 0 and widget.error_state_id == 1
 
 
 def test_invalid_state_from_browser_sets_error_without_query(text_explanation, text_model):
@@ -241,8 +286,9 @@ def test_invalid_state_from_browser_sets_error_without_query(text_explanation, t
     widget = TextExplanationWidget(text_explanation, recorder, threaded=False)
     js_update(widget, state=[1, 0], state_id=1)
     assert "state must have" in widget.error and widget.error.startswith("ValueError")
+    assert widget.error_state_id == 1  # Python answered edit 1: with an error
     js_update(widget, state=[2] * len(widget.initial_state), state_id=2)
-    assert "mask of 0" in widget.error
+    assert "mask of 0" in widget.error and widget.error_state_id == 2
     assert recorder.calls == [] and widget.real_state_id == 0
 
 
