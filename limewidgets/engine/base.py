@@ -330,6 +330,40 @@ class LimeBase:
         exp = [(int(used[i]), float(coef[i])) for i in order]
         return SurrogateFit(intercept, exp, score, local_pred, fidelity)
 
+    def fit_labels(
+        self,
+        neighborhood_data: Any,
+        neighborhood_labels: np.ndarray,
+        distances: np.ndarray,
+        labels: Any,
+        num_features: int,
+        feature_selection: str = "auto",
+        model_regressor: Any = None,
+        weights: np.ndarray | None = None,
+    ) -> dict[int, SurrogateFit]:
+        """Fit the surrogate for every label in ``labels``, sharing one set of kernel weights.
+
+        Returns
+        -------
+        dict
+            ``{label: SurrogateFit}`` in the order of ``labels``.
+        """
+        if weights is None:
+            weights = self.kernel_fn(distances)
+        return {
+            label: self.fit_label(
+                neighborhood_data,
+                neighborhood_labels,
+                distances,
+                label,
+                num_features,
+                feature_selection=feature_selection,
+                model_regressor=model_regressor,
+                weights=weights,
+            )
+            for label in labels
+        }
+
     def explain_instance_with_data(
         self,
         neighborhood_data: Any,

@@ -135,6 +135,14 @@ class Explanation:
             self.max_value = 1.0
             self.dummy_label = 1
 
+    def store_fit(self, label: int, fit: Any) -> None:
+        """Record a fitted surrogate (a :class:`~limewidgets.engine.base.SurrogateFit`) for ``label``."""
+        self.intercept[label] = fit.intercept
+        self.local_exp[label] = fit.exp
+        self.score[label] = fit.score
+        self.local_pred[label] = fit.local_pred
+        self.fidelity[label] = fit.fidelity
+
     # ------------------------------------------------------------------ data access
     def available_labels(self) -> list:
         """Labels that have an explanation (``top_labels`` order when it was asked for).

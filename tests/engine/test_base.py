@@ -122,3 +122,19 @@ def test_weighted_r2_matches_ridge_score():
     w = rng.rand(100)
     model = Ridge(alpha=1).fit(x, y, sample_weight=w)
     assert weighted_r2(y, model.predict(x), w) == pytest.approx(model.score(x, y, sample_weight=w))
+
+
+def test_fit_labels_fits_each_label_with_shared_weights(neighbourhood):
+    from limewidgets.engine.explanation import DomainMapper, Explanation
+
+    x, labels, d = neighbourhood
+    base = LimeBase(make_kernel_fn(None, 25), random_state=0)
+    fits = base.fit_labels(x, labels, d, [1, 0], 3)
+    assert list(fits) == [1, 0]
+    single = base.fit_label(x, labels, d, 0, 3)
+    assert fits[0].exp == single.exp and fits[0].intercept == single.intercept
+    # the two columns sum to 1, so their surrogates mirror each other
+    np.testing.assert_allclose([w for _, w in fits[0].exp], [-w for _, w in fits[1].exp])
+    exp = Explanation(DomainMapper())
+    exp.store_fit(1, fits[1])
+    assert exp.local_exp[1] == fits[1].exp and exp.fidelity[1] == fits[1].fidelity
