@@ -12,14 +12,11 @@ import {
   buildCounterfactual,
   buildLivePanel,
   buildOriginalOutput,
-  button,
   className,
   commitState,
   createSubscriptions,
   formatSigned,
   h,
-  hideTopPositive,
-  keepTopPositive,
   labelEntry,
   maskEstimate,
   maxAbsWeight,
@@ -29,6 +26,8 @@ import {
   traitCheckbox,
   uniqueId,
   weightChart,
+  buildMaskActions,
+  removeFromOriginal,
 } from "./shared.js";
 
 export { mountStandalone } from "./standalone.js";
@@ -491,50 +490,17 @@ function render({ model, el }) {
     h("span", { class: "lw-w-field" }, [h("label", { for: minWeightId, text: "Min |weight|" }), minWeight]),
   ]);
 
-  const actions = h("div", { class: "lw-w-buttons" }, [
-    button("Reset", () => commitState(model, model.get("initial_state") ?? []), {
-      "data-testid": "lw-reset",
-    }),
-    button(
-      "Hide top positive",
-      () =>
-        commitState(
-          model,
-          hideTopPositive(
-            model.get("initial_state") ?? [],
-            currentEntry()?.weights ?? [],
-            model.get("num_features") ?? 10,
-          ),
-        ),
-      {
-        "data-testid": "lw-hide-top",
-        title:
-          "from the original, hide the k superpixels (k = features shown) that push most towards the selected label",
-      },
-    ),
-    button(
-      "Keep only top positive",
-      () =>
-        commitState(
-          model,
-          keepTopPositive(nSegments(), currentEntry()?.weights ?? [], model.get("num_features") ?? 10),
-        ),
-      {
-        "data-testid": "lw-keep-top",
-        title:
-          "hide every superpixel except the k (k = features shown) that push most towards the selected label",
-      },
-    ),
-  ]);
+  const actions = buildMaskActions(model, {
+    hideText:
+      "from the original, hide the k superpixels (k = features shown) that push most towards the selected label",
+    keepText:
+      "hide every superpixel except the k (k = features shown) that push most towards the selected label",
+  });
 
   const live = buildLivePanel(model, subscriptions, maskEstimate);
   const counterfactual = buildCounterfactual(model, subscriptions, {
     what: "superpixels",
-    onApply: (features) => {
-      const next = Array.from(model.get("initial_state") ?? [], Number);
-      for (const position of features) next[position] = 0;
-      commitState(model, next);
-    },
+    onApply: (features) => removeFromOriginal(model, features),
   });
 
   root.append(

@@ -835,3 +835,34 @@ export function mountRoot(el, kind) {
   el.replaceChildren(root);
   return root;
 }
+
+/**
+ * The Reset / Hide top positive / Keep only top positive buttons of the mask widgets (text and
+ * image), where the edit state is one keep-flag per feature.
+ * `hideText` and `keepText` describe what the buttons do, in the widget's own words.
+ */
+export function buildMaskActions(model, { hideText, keepText }) {
+  const entry = () => labelEntry(model.get("explanations"), Number(model.get("label")));
+  const initial = () => model.get("initial_state") ?? [];
+  const k = () => model.get("num_features") ?? 10;
+  return h("div", { class: "lw-w-buttons" }, [
+    button("Reset", () => commitState(model, initial()), { "data-testid": "lw-reset" }),
+    button(
+      "Hide top positive",
+      () => commitState(model, hideTopPositive(initial(), entry()?.weights ?? [], k())),
+      { "data-testid": "lw-hide-top", title: hideText },
+    ),
+    button(
+      "Keep only top positive",
+      () => commitState(model, keepTopPositive(initial().length, entry()?.weights ?? [], k())),
+      { "data-testid": "lw-keep-top", title: keepText },
+    ),
+  ]);
+}
+
+/** Commit the original instance with `features` switched off (a counterfactual shown). */
+export function removeFromOriginal(model, features) {
+  const next = Array.from(model.get("initial_state") ?? [], Number);
+  for (const feature of features) next[feature] = 0;
+  commitState(model, next);
+}

@@ -7,14 +7,11 @@ import {
   buildCounterfactual,
   buildLivePanel,
   buildOriginalOutput,
-  button,
   className,
   commitState,
   createSubscriptions,
   formatSigned,
   h,
-  hideTopPositive,
-  keepTopPositive,
   labelEntry,
   maskEstimate,
   maxAbsWeight,
@@ -23,6 +20,8 @@ import {
   toggledState,
   weightChart,
   weightColor,
+  buildMaskActions,
+  removeFromOriginal,
 } from "./shared.js";
 
 export { mountStandalone } from "./standalone.js";
@@ -129,54 +128,16 @@ function render({ model, el }) {
     );
   };
 
-  const actions = h("div", { class: "lw-w-buttons" }, [
-    button("Reset", () => commitState(model, model.get("initial_state") ?? []), {
-      "data-testid": "lw-reset",
-    }),
-    button(
-      "Hide top positive",
-      () =>
-        commitState(
-          model,
-          hideTopPositive(
-            model.get("initial_state") ?? [],
-            currentEntry()?.weights ?? [],
-            model.get("num_features") ?? 10,
-          ),
-        ),
-      {
-        "data-testid": "lw-hide-top",
-        title:
-          "from the original, remove the k words (k = features shown) that push most towards the selected label",
-      },
-    ),
-    button(
-      "Keep only top positive",
-      () =>
-        commitState(
-          model,
-          keepTopPositive(
-            (model.get("initial_state") ?? []).length,
-            currentEntry()?.weights ?? [],
-            model.get("num_features") ?? 10,
-          ),
-        ),
-      {
-        "data-testid": "lw-keep-top",
-        title:
-          "remove every word except the k (k = features shown) that push most towards the selected label",
-      },
-    ),
-  ]);
+  const actions = buildMaskActions(model, {
+    hideText:
+      "from the original, remove the k words (k = features shown) that push most towards the selected label",
+    keepText: "remove every word except the k (k = features shown) that push most towards the selected label",
+  });
 
   const live = buildLivePanel(model, subscriptions, maskEstimate);
   const counterfactual = buildCounterfactual(model, subscriptions, {
     what: "words",
-    onApply: (features) => {
-      const next = Array.from(model.get("initial_state") ?? [], Number);
-      for (const feature of features) next[feature] = 0;
-      commitState(model, next);
-    },
+    onApply: (features) => removeFromOriginal(model, features),
   });
 
   root.append(

@@ -528,6 +528,29 @@ function mountRoot(el, kind) {
   el.replaceChildren(root);
   return root;
 }
+function buildMaskActions(model, { hideText, keepText }) {
+  const entry = () => labelEntry(model.get("explanations"), Number(model.get("label")));
+  const initial = () => model.get("initial_state") ?? [];
+  const k = () => model.get("num_features") ?? 10;
+  return h("div", { class: "lw-w-buttons" }, [
+    button("Reset", () => commitState(model, initial()), { "data-testid": "lw-reset" }),
+    button(
+      "Hide top positive",
+      () => commitState(model, hideTopPositive(initial(), entry()?.weights ?? [], k())),
+      { "data-testid": "lw-hide-top", title: hideText }
+    ),
+    button(
+      "Keep only top positive",
+      () => commitState(model, keepTopPositive(initial().length, entry()?.weights ?? [], k())),
+      { "data-testid": "lw-keep-top", title: keepText }
+    )
+  ]);
+}
+function removeFromOriginal(model, features) {
+  const next = Array.from(model.get("initial_state") ?? [], Number);
+  for (const feature of features) next[feature] = 0;
+  commitState(model, next);
+}
 
 // src/standalone.js
 var BYTES_MARKER = "$lw_bytes";
@@ -972,45 +995,14 @@ function render({ model, el }) {
     traitCheckbox(model, subscriptions, "hide_rest", "Hide the rest"),
     h("span", { class: "lw-w-field" }, [h("label", { for: minWeightId, text: "Min |weight|" }), minWeight])
   ]);
-  const actions = h("div", { class: "lw-w-buttons" }, [
-    button("Reset", () => commitState(model, model.get("initial_state") ?? []), {
-      "data-testid": "lw-reset"
-    }),
-    button(
-      "Hide top positive",
-      () => commitState(
-        model,
-        hideTopPositive(
-          model.get("initial_state") ?? [],
-          currentEntry()?.weights ?? [],
-          model.get("num_features") ?? 10
-        )
-      ),
-      {
-        "data-testid": "lw-hide-top",
-        title: "from the original, hide the k superpixels (k = features shown) that push most towards the selected label"
-      }
-    ),
-    button(
-      "Keep only top positive",
-      () => commitState(
-        model,
-        keepTopPositive(nSegments(), currentEntry()?.weights ?? [], model.get("num_features") ?? 10)
-      ),
-      {
-        "data-testid": "lw-keep-top",
-        title: "hide every superpixel except the k (k = features shown) that push most towards the selected label"
-      }
-    )
-  ]);
+  const actions = buildMaskActions(model, {
+    hideText: "from the original, hide the k superpixels (k = features shown) that push most towards the selected label",
+    keepText: "hide every superpixel except the k (k = features shown) that push most towards the selected label"
+  });
   const live = buildLivePanel(model, subscriptions, maskEstimate);
   const counterfactual = buildCounterfactual(model, subscriptions, {
     what: "superpixels",
-    onApply: (features) => {
-      const next = Array.from(model.get("initial_state") ?? [], Number);
-      for (const position of features) next[position] = 0;
-      commitState(model, next);
-    }
+    onApply: (features) => removeFromOriginal(model, features)
   });
   root.append(
     buildControls(model, subscriptions),

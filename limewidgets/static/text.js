@@ -514,6 +514,29 @@ function mountRoot(el, kind) {
   el.replaceChildren(root);
   return root;
 }
+function buildMaskActions(model, { hideText, keepText }) {
+  const entry = () => labelEntry(model.get("explanations"), Number(model.get("label")));
+  const initial = () => model.get("initial_state") ?? [];
+  const k = () => model.get("num_features") ?? 10;
+  return h("div", { class: "lw-w-buttons" }, [
+    button("Reset", () => commitState(model, initial()), { "data-testid": "lw-reset" }),
+    button(
+      "Hide top positive",
+      () => commitState(model, hideTopPositive(initial(), entry()?.weights ?? [], k())),
+      { "data-testid": "lw-hide-top", title: hideText }
+    ),
+    button(
+      "Keep only top positive",
+      () => commitState(model, keepTopPositive(initial().length, entry()?.weights ?? [], k())),
+      { "data-testid": "lw-keep-top", title: keepText }
+    )
+  ]);
+}
+function removeFromOriginal(model, features) {
+  const next = Array.from(model.get("initial_state") ?? [], Number);
+  for (const feature of features) next[feature] = 0;
+  commitState(model, next);
+}
 
 // src/standalone.js
 var BYTES_MARKER = "$lw_bytes";
@@ -702,49 +725,14 @@ function render({ model, el }) {
       })
     );
   };
-  const actions = h("div", { class: "lw-w-buttons" }, [
-    button("Reset", () => commitState(model, model.get("initial_state") ?? []), {
-      "data-testid": "lw-reset"
-    }),
-    button(
-      "Hide top positive",
-      () => commitState(
-        model,
-        hideTopPositive(
-          model.get("initial_state") ?? [],
-          currentEntry()?.weights ?? [],
-          model.get("num_features") ?? 10
-        )
-      ),
-      {
-        "data-testid": "lw-hide-top",
-        title: "from the original, remove the k words (k = features shown) that push most towards the selected label"
-      }
-    ),
-    button(
-      "Keep only top positive",
-      () => commitState(
-        model,
-        keepTopPositive(
-          (model.get("initial_state") ?? []).length,
-          currentEntry()?.weights ?? [],
-          model.get("num_features") ?? 10
-        )
-      ),
-      {
-        "data-testid": "lw-keep-top",
-        title: "remove every word except the k (k = features shown) that push most towards the selected label"
-      }
-    )
-  ]);
+  const actions = buildMaskActions(model, {
+    hideText: "from the original, remove the k words (k = features shown) that push most towards the selected label",
+    keepText: "remove every word except the k (k = features shown) that push most towards the selected label"
+  });
   const live = buildLivePanel(model, subscriptions, maskEstimate);
   const counterfactual = buildCounterfactual(model, subscriptions, {
     what: "words",
-    onApply: (features) => {
-      const next = Array.from(model.get("initial_state") ?? [], Number);
-      for (const feature of features) next[feature] = 0;
-      commitState(model, next);
-    }
+    onApply: (features) => removeFromOriginal(model, features)
   });
   root.append(
     buildControls(model, subscriptions),
