@@ -1,0 +1,1 @@
+"""Compatibility package for ``lime.utils``."""
