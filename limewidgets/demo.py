@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> Path:
         exp = run()
         seconds = time.perf_counter() - start
         label = exp.top_labels[0] if exp.top_labels else exp.available_labels()[0]
-        cls = exp.class_names[label] if exp.class_names else label
+        cls = str(exp.class_names[label]) if exp.class_names else str(label)
         print(f"\n{name}: explained class {cls!r} in {seconds:.1f} s "
               f"(fidelity {exp.fidelity[label]:.2f})")  # fmt: skip
         for feature, weight in exp.as_list(label)[:5]:

@@ -24,13 +24,13 @@ CSS = """
 .lw-root{font-family:var(--jp-ui-font-family,system-ui,-apple-system,'Segoe UI',sans-serif);
  font-size:13px;color:var(--jp-ui-font-color1,#1f1f1f);background:var(--jp-layout-color0,transparent);
  display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;line-height:1.35}
-.lw-panel{min-width:220px;max-width:520px}
+.lw-panel{flex:1 1 300px;min-width:260px;max-width:520px}
 .lw-title{font-weight:600;margin:0 0 6px 0}
-.lw-row{display:grid;grid-template-columns:minmax(60px,180px) 1fr 56px;gap:6px;align-items:center;margin:2px 0}
+.lw-row{display:grid;grid-template-columns:minmax(60px,180px) minmax(100px,1fr) 56px;gap:6px;align-items:center;margin:2px 0}
 .lw-name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;text-align:right}
-.lw-track{position:relative;height:14px;background:var(--jp-layout-color2,rgba(127,127,127,.15));border-radius:2px}
-.lw-bar{position:absolute;top:0;height:14px;border-radius:2px}
-.lw-mid{position:absolute;left:50%;top:-2px;bottom:-2px;border-left:1px solid var(--jp-ui-font-color2,#888)}
+.lw-track{display:block;position:relative;height:14px;min-width:100px;background:var(--jp-layout-color2,rgba(127,127,127,.15));border-radius:2px}
+.lw-bar{display:block;position:absolute;top:0;height:14px;border-radius:2px}
+.lw-mid{display:block;position:absolute;left:50%;top:-2px;bottom:-2px;border-left:1px solid var(--jp-ui-font-color2,#888)}
 .lw-val{font-variant-numeric:tabular-nums;text-align:right}
 .lw-legend{display:flex;justify-content:space-between;font-size:12px;color:var(--jp-ui-font-color2,#666);margin:0 56px 4px 0}
 .lw-text{white-space:pre-wrap;max-width:640px;border:1px solid var(--jp-border-color1,#ccc);padding:8px;border-radius:4px}
