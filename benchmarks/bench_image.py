@@ -9,14 +9,17 @@ Measured:
 
 - overhead (wall time minus time inside the model), minimum over the timed runs, and the ratio
   ours / lime (target <= 0.10);
-- seed-to-seed stability: mean pairwise Jaccard of the top-5 superpixels of the top label over
-  ``seeds`` seeds, for both;
+- seed-to-seed stability over ``seeds`` seeds (20 by default: 190 pairs): mean pairwise Jaccard
+  of the top-5 superpixels of the top label, with its jackknife standard error, for lime, for
+  limewidgets' default sampler (lime's rule, the same masks as lime for a seed) and for its
+  ``sampler='stratified'``; and the relative spread of the 10 largest weights, which still
+  separates the samplers when the top-5 never changes (see ``_stability.py``);
 - peak traced memory (tracemalloc, which numpy reports to) of one explanation of a 2048 x 2048
   image at 1000 samples (ours; target < 1 GiB) and of lime on the same image with fewer samples
   (its peak is set by one batch, not by the number of samples).
 
-Run ``python benchmarks/bench_image.py`` (about two minutes on a 2-core machine; lime is the slow
-part).
+Run ``python benchmarks/bench_image.py`` (under two minutes on a 2-core machine; lime, at about
+4 s per explanation, is the slow part).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import TimedModel, mean_pairwise_jaccard  # noqa: E402
+from _stability import jaccard_with_se, largest_features, relative_weight_sd  # noqa: E402
+from _timing import TimedModel  # noqa: E402
 
 NUM_SAMPLES = 1000
 TOP_K = 5
@@ -102,7 +106,14 @@ class CpuTimedModel(TimedModel):
         return out
 
 
-def _ours(image: np.ndarray, segments: np.ndarray, model: Any, seed: int, num_samples: int):
+def _ours(
+    image: np.ndarray,
+    segments: np.ndarray,
+    model: Any,
+    seed: int,
+    num_samples: int,
+    sampler: str = "lime",
+):
     from limewidgets.engine.image import LimeImageExplainer
 
     explainer = LimeImageExplainer(random_state=seed)
@@ -112,7 +123,12 @@ def _ours(image: np.ndarray, segments: np.ndarray, model: Any, seed: int, num_sa
         segmentation_fn=lambda img: segments,
         num_samples=num_samples,
         progress_bar=False,
+        sampler=sampler,
     )
+
+
+def _ours_stratified(image, segments, model, seed: int, num_samples: int):
+    return _ours(image, segments, model, seed, num_samples, sampler="stratified")
 
 
 def _lime(image: np.ndarray, segments: np.ndarray, model: Any, seed: int, num_samples: int):
@@ -141,6 +157,12 @@ def _top_k(exp: Any) -> list[int]:
     return [int(f) for f, _ in exp.local_exp[label][:TOP_K]]
 
 
+def _weights(exp: Any) -> dict[int, float]:
+    """The top label's weights, keyed ``label * 10**6 + superpixel`` (labels may differ)."""
+    label = exp.top_labels[0]
+    return {int(label) * 10**6 + int(f): float(w) for f, w in exp.local_exp[label]}
+
+
 def _peak_mib(explain: Any, image, segments, model, num_samples: int) -> tuple[float, float]:
     """Peak traced memory above the starting point (MiB) and wall seconds of one run."""
     tracemalloc.start()
@@ -156,23 +178,23 @@ def _peak_mib(explain: Any, image, segments, model, num_samples: int) -> tuple[f
     return (peak - base) / 2**20, seconds
 
 
-def run(repeat: int = 2, seeds: int = 5) -> dict:
+def run(repeat: int = 2, seeds: int = 20) -> dict:
     """Run the benchmark.
 
     Parameters
     ----------
     repeat : int, default=2
         Minimum number of timed runs per explainer (the overhead is the minimum over runs).
-    seeds : int, default=5
-        Number of seeds for the seed-to-seed Jaccard; every seed's run is also timed, so each
+    seeds : int, default=20
+        Number of seeds for the seed-to-seed stability; every seed's run is also timed, so each
         explainer runs ``max(repeat, seeds)`` times.
 
     Returns
     -------
     dict
-        Keys ``case``, ``ours_overhead_s``, ``lime_overhead_s``, ``ratio``, ``ours_jaccard``,
-        ``lime_jaccard``, ``ours_peak_mib``, ``lime_peak_mib`` (None when lime is not
-        installed) and ``details``.
+        Keys ``case``, ``ours_overhead_s``, ``lime_overhead_s``, ``ratio``, ``ours_jaccard``
+        (default sampler), ``ours_stratified_jaccard``, ``lime_jaccard``, ``ours_peak_mib``,
+        ``lime_peak_mib`` (None when lime is not installed) and ``details``.
     """
     image, segments = make_case()
     model = GridColourModel()
@@ -187,18 +209,30 @@ def run(repeat: int = 2, seeds: int = 5) -> dict:
         lime_available = True
     # Runs alternate between the two explainers, so that both see the same load on a shared
     # machine.
+    explainers = (("ours", _ours), ("ours_stratified", _ours_stratified), ("lime", _lime))
     runs: dict[str, dict[str, list]] = {
-        name: {"wall": [], "cpu": [], "top": []} for name in ("ours", "lime")
+        name: {"wall": [], "cpu": [], "top": [], "weights": []} for name, _ in explainers
     }
     for seed in range(n_runs):
-        for name, explain in (("ours", _ours), ("lime", _lime)):
+        for name, explain in explainers:
             if name == "lime" and not lime_available:
                 continue
             wall, cpu, exp = _timed_run(explain, image, segments, model, seed)
             runs[name]["wall"].append(wall)
             runs[name]["cpu"].append(cpu)
             runs[name]["top"].append(_top_k(exp))
-    ours_jaccard = mean_pairwise_jaccard(runs["ours"]["top"][:seeds])
+            runs[name]["weights"].append(_weights(exp))
+    stability = {
+        name: jaccard_with_se(run["top"][:seeds]) for name, run in runs.items() if run["top"]
+    }
+    # The same superpixels for every sampler: the reference run's 10 largest weights.
+    reference_run = runs["lime"] if lime_available else runs["ours"]
+    reference = largest_features(reference_run["weights"][:seeds], 10)
+    weight_spread = {
+        name: relative_weight_sd(run["weights"][:seeds], reference)
+        for name, run in runs.items()
+        if run["weights"]
+    }
 
     big_image = np.repeat(
         np.repeat(np.pad(image, ((0, 212), (0, 64), (0, 0)), "edge"), 4, axis=0), 4, axis=1
@@ -212,7 +246,7 @@ def run(repeat: int = 2, seeds: int = 5) -> dict:
     lime_overhead = lime_jaccard = lime_peak = lime_big_s = None
     if lime_available:
         lime_overhead = min(runs["lime"]["wall"])
-        lime_jaccard = mean_pairwise_jaccard(runs["lime"]["top"][:seeds])
+        lime_jaccard = stability["lime"][0]
         lime_peak, lime_big_s = _peak_mib(_lime, big_image, big_segments, model, LIME_BIG_SAMPLES)
 
     ours_overhead = min(runs["ours"]["wall"])
@@ -228,12 +262,20 @@ def run(repeat: int = 2, seeds: int = 5) -> dict:
         "ours_overhead_s": ours_overhead,
         "lime_overhead_s": lime_overhead,
         "ratio": None if lime_overhead is None else ours_overhead / lime_overhead,
-        "ours_jaccard": ours_jaccard,
+        "ours_jaccard": stability["ours"][0],
+        "ours_stratified_jaccard": stability["ours_stratified"][0],
         "lime_jaccard": lime_jaccard,
         "ours_peak_mib": ours_peak,
         "lime_peak_mib": lime_peak,
         "details": {
             "runs_per_explainer": n_runs,
+            "seeds": seeds,
+            "pairs": seeds * (seeds - 1) // 2,
+            **{f"{name}_jaccard_se": value[1] for name, value in stability.items()},
+            "weight_spread_features": [f % 10**6 for f in reference],
+            **{f"{name}_weight_rel_sd": value for name, value in weight_spread.items()},
+            **{f"{name}_tops_by_seed": run["top"][:seeds] for name, run in runs.items()},
+            "ours_stratified_overheads_s": runs["ours_stratified"]["wall"],
             "ours_overheads_s": runs["ours"]["wall"],
             "lime_overheads_s": runs["lime"]["wall"],
             "ours_cpu_overheads_s": runs["ours"]["cpu"],

@@ -8,8 +8,10 @@ Reported:
 - overhead = wall time minus the time spent inside the model (best of ``repeat`` runs, the two
   libraries alternating), for both libraries, and the ratio ours / lime (target <= 0.30). Each
   run builds the explainer and explains one row; the explain-only overheads are in ``details``;
-- seed-to-seed stability: mean pairwise Jaccard similarity of the top-5 features over ``seeds``
-  seeds, for both libraries at the same budget.
+- seed-to-seed stability at the same budget, over ``seeds`` seeds (100 by default: 4950 pairs):
+  mean pairwise Jaccard similarity of the top-5 features, with its jackknife standard error,
+  for lime, for limewidgets' default sampler (lime's rule) and for its ``sampler='stratified'``;
+  and the relative spread of the 10 largest weights (see ``_stability.py``).
 
 Run ``python benchmarks/bench_tabular.py``.
 """
@@ -26,9 +28,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 try:  # run as a script (benchmarks/ on sys.path) or imported from the repository root
-    from _timing import mean_pairwise_jaccard, measure_overhead
+    from _stability import jaccard_with_se, largest_features, relative_weight_sd
+    from _timing import measure_overhead
 except ImportError:  # pragma: no cover
-    from benchmarks._timing import mean_pairwise_jaccard, measure_overhead
+    from benchmarks._stability import jaccard_with_se, largest_features, relative_weight_sd
+    from benchmarks._timing import measure_overhead
 
 NUM_SAMPLES = 5000
 TOP_K = 5
@@ -62,21 +66,29 @@ def _top_features(explanation, k: int = TOP_K) -> list[int]:
     return [int(f) for f, _ in explanation.as_map()[1][:k]]
 
 
-def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
+def _stability(explanations: list) -> dict[str, Any]:
+    tops = [_top_features(e) for e in explanations]
+    mean, se = jaccard_with_se(tops)
+    weights = [{int(f): float(w) for f, w in e.as_map()[1]} for e in explanations]
+    return {"tops": tops, "jaccard": mean, "se": se, "weights": weights}
+
+
+def run(repeat: int = 3, seeds: int = 100) -> dict[str, Any]:
     """Measure overhead and stability of lime and limewidgets on the same tabular case.
 
     Parameters
     ----------
     repeat : int, default=3
         Runs per library for the overhead (the best is kept).
-    seeds : int, default=5
-        Seeds for the stability measurement.
+    seeds : int, default=100
+        Seeds for the stability measurement (``seeds * (seeds - 1) / 2`` pairs).
 
     Returns
     -------
     dict
-        ``case``, ``ours_overhead_s``, ``lime_overhead_s``, ``ratio``, ``ours_jaccard``,
-        ``lime_jaccard`` and ``details``.
+        ``case``, ``ours_overhead_s``, ``lime_overhead_s``, ``ratio``, ``ours_jaccard``
+        (default sampler), ``ours_stratified_jaccard``, ``lime_jaccard`` and ``details``
+        (standard errors, weight spreads, top features by seed).
     """
     from lime.lime_tabular import LimeTabularExplainer as LimeExplainer
 
@@ -85,9 +97,11 @@ def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
     data, names, model = make_case()
     row = data[ROW]
 
-    def run_ours(timed_model, seed: int = 0):
+    def run_ours(timed_model, seed: int = 0, sampler: str = "lime"):
         explainer = OurExplainer(data, feature_names=names, random_state=seed)
-        return explainer.explain_instance(row, timed_model, num_samples=NUM_SAMPLES)
+        return explainer.explain_instance(
+            row, timed_model, num_samples=NUM_SAMPLES, sampler=sampler
+        )
 
     def run_lime(timed_model, seed: int = 0):
         explainer = LimeExplainer(data, feature_names=names, random_state=seed)
@@ -115,8 +129,15 @@ def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
         explain_ours, explain_lime, model, repeat
     )
 
-    ours_tops = [_top_features(run_ours(model, seed)) for seed in range(seeds)]
-    lime_tops = [_top_features(run_lime(model, seed)) for seed in range(seeds)]
+    stability = {
+        "ours": _stability([run_ours(model, seed) for seed in range(seeds)]),
+        "ours_stratified": _stability(
+            [run_ours(model, seed, "stratified") for seed in range(seeds)]
+        ),
+        "lime": _stability([run_lime(model, seed) for seed in range(seeds)]),
+    }
+    # The same features for every sampler: lime's 10 largest weights.
+    reference = largest_features(stability["lime"]["weights"], 10)
 
     return {
         "case": f"tabular: breast cancer (569 x 30), scaled logistic regression, default "
@@ -124,8 +145,9 @@ def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
         "ours_overhead_s": ours_overhead,
         "lime_overhead_s": lime_overhead,
         "ratio": ours_overhead / lime_overhead,
-        "ours_jaccard": mean_pairwise_jaccard(ours_tops),
-        "lime_jaccard": mean_pairwise_jaccard(lime_tops),
+        "ours_jaccard": stability["ours"]["jaccard"],
+        "ours_stratified_jaccard": stability["ours_stratified"]["jaccard"],
+        "lime_jaccard": stability["lime"]["jaccard"],
         "details": {
             "num_samples": NUM_SAMPLES,
             "row": ROW,
@@ -135,14 +157,20 @@ def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
             "explain_only_ratio": ours_explain_only / lime_explain_only,
             "repeat": repeat,
             "seeds": seeds,
+            "pairs": seeds * (seeds - 1) // 2,
             "top_k": TOP_K,
+            **{f"{name}_jaccard_se": stat["se"] for name, stat in stability.items()},
+            "weight_spread_features": [names[f] for f in reference],
+            **{
+                f"{name}_weight_rel_sd": relative_weight_sd(stat["weights"], reference)
+                for name, stat in stability.items()
+            },
             "ours_top": [names[f] for f in _top_features(ours_exp)],
             "lime_top": [names[f] for f in _top_features(lime_exp)],
             "ours_score": ours_exp.score[1],
             "ours_fidelity": ours_exp.fidelity[1],
             "lime_score": float(lime_exp.score),
-            "ours_tops_by_seed": ours_tops,
-            "lime_tops_by_seed": lime_tops,
+            **{f"{name}_tops_by_seed": stat["tops"] for name, stat in stability.items()},
         },
     }
 

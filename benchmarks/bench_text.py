@@ -7,8 +7,11 @@ run in one process on the same ~150-word document with 5000 samples.
 Reported:
 - overhead = wall time minus the time spent inside the model (best of ``repeat`` runs), for
   both libraries, and the ratio ours / lime (target <= 0.20);
-- seed-to-seed stability: mean pairwise Jaccard similarity of the top-5 words over ``seeds``
-  seeds, for both libraries at the same budget (5000 samples).
+- seed-to-seed stability at the same budget (5000 samples), over ``seeds`` seeds (60 by
+  default: 1770 pairs): mean pairwise Jaccard similarity of the top-5 words, with its jackknife
+  standard error, for lime, for limewidgets' default sampler (lime's rule) and for its
+  ``sampler='stratified'``; and the relative spread of the 10 largest weights (see
+  ``_stability.py``).
 
 Run ``python benchmarks/bench_text.py``.
 """
@@ -25,9 +28,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 try:  # run as a script (benchmarks/ on sys.path) or imported from the repository root
-    from _timing import mean_pairwise_jaccard, measure_overhead
+    from _stability import jaccard_with_se, largest_features, relative_weight_sd
+    from _timing import measure_overhead
 except ImportError:  # pragma: no cover
-    from benchmarks._timing import mean_pairwise_jaccard, measure_overhead
+    from benchmarks._stability import jaccard_with_se, largest_features, relative_weight_sd
+    from benchmarks._timing import measure_overhead
 
 NUM_SAMPLES = 5000
 TOP_K = 5
@@ -88,21 +93,33 @@ def _top_words(explanation, k: int = TOP_K) -> list[str]:
     return [str(word) for word, _ in explanation.as_list(label=1)[:k]]
 
 
-def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
+def _stability(explanations: list) -> dict[str, Any]:
+    tops = [_top_words(e) for e in explanations]
+    mean, se = jaccard_with_se(tops)
+    return {
+        "tops": tops,
+        "jaccard": mean,
+        "se": se,
+        "weights": [dict(e.as_list(label=1)) for e in explanations],
+    }
+
+
+def run(repeat: int = 3, seeds: int = 60) -> dict[str, Any]:
     """Measure overhead and stability of lime and limewidgets on the same text case.
 
     Parameters
     ----------
     repeat : int, default=3
         Runs per library for the overhead (the best is kept).
-    seeds : int, default=5
-        Seeds for the stability measurement.
+    seeds : int, default=60
+        Seeds for the stability measurement (``seeds * (seeds - 1) / 2`` pairs).
 
     Returns
     -------
     dict
-        ``case``, ``ours_overhead_s``, ``lime_overhead_s``, ``ratio``, ``ours_jaccard``,
-        ``lime_jaccard`` and ``details``.
+        ``case``, ``ours_overhead_s``, ``lime_overhead_s``, ``ratio``, ``ours_jaccard``
+        (default sampler), ``ours_stratified_jaccard``, ``lime_jaccard`` and ``details``
+        (standard errors, weight spreads, top words by seed).
     """
     from lime.lime_text import LimeTextExplainer as LimeExplainer
 
@@ -112,9 +129,11 @@ def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
     document = make_document()
     n_words = len(document.split())
 
-    def run_ours(timed_model, seed: int = 0):
+    def run_ours(timed_model, seed: int = 0, sampler: str = "lime"):
         explainer = OurExplainer(random_state=seed)
-        return explainer.explain_instance(document, timed_model, num_samples=NUM_SAMPLES)
+        return explainer.explain_instance(
+            document, timed_model, num_samples=NUM_SAMPLES, sampler=sampler
+        )
 
     def run_lime(timed_model, seed: int = 0):
         explainer = LimeExplainer(random_state=seed)
@@ -129,16 +148,24 @@ def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
     ours_overhead, ours_exp = measure_overhead(run_ours, model, repeat)
     lime_overhead, lime_exp = measure_overhead(run_lime, model, repeat)
 
-    ours_tops = [_top_words(run_ours(model, seed)) for seed in range(seeds)]
-    lime_tops = [_top_words(run_lime(model, seed)) for seed in range(seeds)]
+    stability = {
+        "ours": _stability([run_ours(model, seed) for seed in range(seeds)]),
+        "ours_stratified": _stability(
+            [run_ours(model, seed, "stratified") for seed in range(seeds)]
+        ),
+        "lime": _stability([run_lime(model, seed) for seed in range(seeds)]),
+    }
+    # The same words for every sampler: lime's 10 largest weights.
+    reference = largest_features(stability["lime"]["weights"], 10)
 
     return {
         "case": f"text: {n_words}-word review, TF-IDF + logistic regression, {NUM_SAMPLES} samples",
         "ours_overhead_s": ours_overhead,
         "lime_overhead_s": lime_overhead,
         "ratio": ours_overhead / lime_overhead,
-        "ours_jaccard": mean_pairwise_jaccard(ours_tops),
-        "lime_jaccard": mean_pairwise_jaccard(lime_tops),
+        "ours_jaccard": stability["ours"]["jaccard"],
+        "ours_stratified_jaccard": stability["ours_stratified"]["jaccard"],
+        "lime_jaccard": stability["lime"]["jaccard"],
         "details": {
             "n_words": n_words,
             "n_features": ours_exp.domain_mapper.indexed_string.num_words(),
@@ -146,14 +173,20 @@ def run(repeat: int = 3, seeds: int = 5) -> dict[str, Any]:
             "model_seconds_per_5000_docs": model_seconds,
             "repeat": repeat,
             "seeds": seeds,
+            "pairs": seeds * (seeds - 1) // 2,
             "top_k": TOP_K,
+            **{f"{name}_jaccard_se": stat["se"] for name, stat in stability.items()},
+            "weight_spread_words": reference,
+            **{
+                f"{name}_weight_rel_sd": relative_weight_sd(stat["weights"], reference)
+                for name, stat in stability.items()
+            },
             "ours_top": _top_words(ours_exp),
             "lime_top": _top_words(lime_exp),
             "ours_score": ours_exp.score[1],
             "ours_fidelity": ours_exp.fidelity[1],
             "lime_score": float(lime_exp.score),
-            "ours_tops_by_seed": ours_tops,
-            "lime_tops_by_seed": lime_tops,
+            **{f"{name}_tops_by_seed": stat["tops"] for name, stat in stability.items()},
         },
     }
 

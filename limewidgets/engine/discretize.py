@@ -27,6 +27,7 @@ import scipy.special
 from sklearn.tree import DecisionTreeClassifier
 
 from ._validation import check_random_state, describe
+from .sampling import spawn_generator
 
 # lime adds this to every per-bin standard deviation (so a one-value bin still has std > 0); we
 # keep it so that the ``stds`` attribute matches lime's numbers.
@@ -289,6 +290,10 @@ class BaseDiscretizer:
             raise ValueError(f"data must be a 1-D or 2-D array; got {describe(arr)}")
         return ret
 
+    def undiscretized_features(self) -> list:
+        """The features :meth:`undiscretize` samples values for, in column order of its input."""
+        return [f for f in self.means if f in self.edges]
+
     def get_undiscretize_values(self, feature: int, values: Any) -> np.ndarray:
         """Sample one value inside each bin of ``values`` for ``feature``.
 
@@ -309,7 +314,7 @@ class BaseDiscretizer:
         flat = bins.reshape(-1, 1)
         return self._sample_in_bins([feature], flat).reshape(bins.shape)
 
-    def undiscretize(self, data: Any) -> np.ndarray:
+    def undiscretize(self, data: Any, *, uniforms: Any = None) -> np.ndarray:
         """Replace bin indices by values sampled inside the bins.
 
         Each value follows the training values' normal distribution within its bin, truncated
@@ -319,6 +324,11 @@ class BaseDiscretizer:
         ----------
         data : numpy.ndarray of shape (n_features,) or (n_samples, n_features)
             Bin indices in the discretized columns; other columns are copied unchanged.
+        uniforms : numpy.ndarray of shape (n_samples, n_values), optional
+            Uniforms in ``(0, 1)``, one per row and per feature of
+            :meth:`undiscretized_features` (in that order), turned into values by the inverse
+            CDF of the truncated normals instead of drawing from ``random_state`` (the tabular
+            explainer's stratified sampler passes stratified uniforms here).
 
         Returns
         -------
@@ -328,21 +338,31 @@ class BaseDiscretizer:
         if arr.ndim not in (1, 2):
             raise ValueError(f"data must be a 1-D or 2-D array; got {describe(arr)}")
         rows = arr[None, :] if arr.ndim == 1 else arr
-        features = [f for f in self.means if f in self.edges]
+        features = self.undiscretized_features()
+        if uniforms is not None:
+            uniforms = np.asarray(uniforms, dtype=float).reshape(rows.shape[0], -1)
+            if uniforms.shape[1] != len(features):
+                raise ValueError(
+                    f"uniforms must have shape ({rows.shape[0]}, {len(features)}) (one column "
+                    f"per undiscretized feature); got {uniforms.shape}"
+                )
         if not features or not rows.shape[0]:
             return arr
         if features == list(range(rows.shape[1])):
-            rows[:] = self._sample_in_bins(features, rows)  # every column binned: no gather
+            rows[:] = self._sample_in_bins(features, rows, uniforms)  # every column binned
         else:
             columns = np.asarray(features)
-            rows[:, columns] = self._sample_in_bins(features, rows[:, columns])
+            rows[:, columns] = self._sample_in_bins(features, rows[:, columns], uniforms)
         return arr
 
-    def _sample_in_bins(self, features: list, bins: np.ndarray) -> np.ndarray:
+    def _sample_in_bins(
+        self, features: list, bins: np.ndarray, uniforms: np.ndarray | None = None
+    ) -> np.ndarray:
         """Values sampled in bins ``bins[:, j]`` of feature ``features[j]`` (vectorised).
 
         Everything that depends only on the (feature, bin) pair is computed once on a small
-        table (see :class:`_BinTable`); each sample then costs a few gathers and a clip.
+        table (see :class:`_BinTable`); each sample then costs a few gathers and a clip. Given
+        ``uniforms`` (same shape as ``bins``), values are their inverse-CDF images instead.
         """
         n_bins = np.array([self.edges[f].size + 1 for f in features])
         lowest, highest = bins.min(axis=0), bins.max(axis=0)
@@ -356,6 +376,8 @@ class BaseDiscretizer:
             )
         table = _BinTable(self, features)
         entry = bins.astype(np.intp) + table.offsets
+        if uniforms is not None:
+            return table.quantile(entry, uniforms)
         return table.sample(entry, spawn_generator(self.random_state))
 
 
@@ -367,7 +389,7 @@ class _BinTable:
     the bin (lower edge exclusive, upper edge inclusive). One round of rejection sampling keeps
     the ~90 % of plain normal draws that land inside (the bins' intervals usually hold that much
     of their normal's mass); the rest are redrawn by inverse CDF,
-    ``centre + spread * ndtri(p_low + u * mass)``, with intervals above the mean mirrored
+    ``loc + spread * ndtri(p_low + u * mass)``, with intervals above the mean mirrored
     (``spread < 0``) so that ``p_low`` is a lower-tail probability that ``ndtr`` computes to full
     relative precision. Intervals so far in the tail that this underflows (``extreme``) are
     sampled in log space.
@@ -400,6 +422,10 @@ class _BinTable:
         ok = (std > 0) & (self.high > self.low) & np.isfinite(mean)
         safe_std = np.where(ok, std, 1.0)
         self.centre = np.clip(np.where(np.isfinite(mean), mean, self.low), self.low, self.high)
+        # The normal is centred on the bin's mean even when hand-written stats put the mean
+        # outside the bin's interval (then the centre, clipped to the interval, would shift
+        # every value); degenerate entries are their centre.
+        self.loc = np.where(ok, mean, self.centre)
         self.scale = np.where(ok, std, 0.0)
         a = np.where(ok, (self.low - mean) / safe_std, 0.0)
         b = np.where(ok, (self.high - mean) / safe_std, 0.0)
@@ -414,32 +440,31 @@ class _BinTable:
         """Draw one value for each table entry index in ``entry`` (any shape)."""
         flat = entry.ravel()
         low, high = self.low.take(flat), self.high.take(flat)
-        values = self.centre.take(flat) + self.scale.take(flat) * generator.standard_normal(
-            flat.size
-        )
+        values = self.loc.take(flat) + self.scale.take(flat) * generator.standard_normal(flat.size)
         rejected = np.flatnonzero((values < low) | (values > high))
         if rejected.size:
             left = flat[rejected]
-            uniform = generator.random(rejected.size)
-            z = scipy.special.ndtri(self.p_low.take(left) + uniform * self.mass.take(left))
-            redrawn = self.centre.take(left) + self.spread.take(left) * z
-            if self.extreme.any():
-                extreme = self.extreme.take(left)
-                e = left[extreme]
-                redrawn[extreme] = truncated_normal(
-                    self.mean[e], self.std[e], self.low[e], self.high[e], uniform[extreme]
-                )
-            values[rejected] = np.minimum(np.maximum(redrawn, low[rejected]), high[rejected])
+            values[rejected] = self._inverse_cdf(left, generator.random(rejected.size))
         return values.reshape(entry.shape)
 
+    def quantile(self, entry: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """The quantiles at ``uniforms`` (in ``(0, 1)``, shaped like ``entry``), increasing."""
+        flat = entry.ravel()
+        uniform = np.asarray(uniforms, dtype=float).ravel()
+        # Mirrored intervals map u to the (1 - u) quantile; undo that so values grow with u.
+        uniform = np.where(self.spread.take(flat) < 0, 1.0 - uniform, uniform)
+        return self._inverse_cdf(flat, uniform).reshape(entry.shape)
 
-def spawn_generator(random_state: np.random.RandomState) -> np.random.Generator:
-    """A ``numpy.random.Generator`` seeded from ``random_state`` (advancing it by one draw).
-
-    Bulk draws go through the faster Generator while the object users seed stays lime's
-    ``RandomState``: the same seed still gives the same samples, and each call new ones.
-    """
-    return np.random.default_rng(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
+    def _inverse_cdf(self, flat: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        z = scipy.special.ndtri(self.p_low.take(flat) + uniform * self.mass.take(flat))
+        values = self.loc.take(flat) + self.spread.take(flat) * z
+        if self.extreme.any():
+            extreme = self.extreme.take(flat)
+            e = flat[extreme]
+            values[extreme] = truncated_normal(
+                self.mean[e], self.std[e], self.low[e], self.high[e], uniform[extreme]
+            )
+        return np.minimum(np.maximum(values, self.low.take(flat)), self.high.take(flat))
 
 
 class StatsDiscretizer(BaseDiscretizer):

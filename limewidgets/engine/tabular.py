@@ -52,10 +52,10 @@ from .discretize import (
     EntropyDiscretizer,
     QuartileDiscretizer,
     StatsDiscretizer,
-    spawn_generator,
     stats_lookup,
 )
 from .explanation import DomainMapper, Explanation
+from .sampling import check_sampler, spawn_generator, stratified_uniforms
 
 __all__ = [
     "LimeTabularExplainer",
@@ -711,6 +711,7 @@ class LimeTabularExplainer:
         batch_size: int | None = None,
         progress_bar: bool = False,
         sampling_method: str = "gaussian",
+        sampler: str = "lime",
     ) -> TabularExplanation:
         """Explain the model's prediction for one row.
 
@@ -738,8 +739,18 @@ class LimeTabularExplainer:
         progress_bar : bool, default=False
             Show a progress bar over the model calls.
         sampling_method : {'gaussian', 'lhs'}, default='gaussian'
-            How continuous features are drawn without discretization: independent normals, or
-            a Latin hypercube mapped through the normal quantile function (lower variance).
+            How continuous features are drawn without discretization when ``sampler='lime'``:
+            independent normals, or a Latin hypercube mapped through the normal quantile
+            function (lower variance). Ignored with ``sampler='stratified'``, which stratifies
+            these columns too.
+        sampler : {'lime', 'stratified'}, default='lime'
+            ``'lime'`` draws every sample independently (lime's rule). ``'stratified'`` gives
+            every sample exactly the same distribution (each bin or category with its training
+            frequency, values within bins and continuous values from the same normals) but
+            draws all samples jointly from a scrambled Sobol' sequence, so that every column's
+            bins come out in close to their exact proportions and so do pairs of columns: the
+            explanation is the same in expectation and varies less from seed to seed (see
+            :mod:`limewidgets.engine.sampling`).
 
         Returns
         -------
@@ -757,6 +768,7 @@ class LimeTabularExplainer:
             batch_size=batch_size,
             progress_bar=progress_bar,
             sampling_method=sampling_method,
+            sampler=sampler,
             input_shape=None,
             fn_name="predict_fn",
         )
@@ -774,6 +786,7 @@ class LimeTabularExplainer:
         batch_size: int | None,
         progress_bar: bool,
         sampling_method: str,
+        sampler: str,
         input_shape: tuple[int, int] | None,
         fn_name: str,
     ) -> TabularExplanation:
@@ -787,6 +800,7 @@ class LimeTabularExplainer:
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         check_choice("sampling_method", sampling_method, SAMPLING_METHODS)
+        check_sampler(sampler)
         if not isinstance(distance_metric, str) and not callable(distance_metric):
             raise TypeError(
                 f"distance_metric must be a metric name or a callable; got "
@@ -796,9 +810,9 @@ class LimeTabularExplainer:
         sparse_sampling = sparse_row is not None and self.discretizer is None
         perturbation = self._perturbation(row, sparse_row is not None, sparse_sampling, input_shape)
         if sparse_sampling:
-            raw = self._sample_sparse(row, sparse_row, num_samples, sampling_method)
+            raw = self._sample_sparse(row, sparse_row, num_samples, sampling_method, sampler)
         else:
-            raw = self._sample_dense(row, num_samples, sampling_method)
+            raw = self._sample_dense(row, num_samples, sampling_method, sampler)
         interpretable = perturbation.to_interpretable(raw)
         distances = distances_to_first(interpretable, distance_metric)
         outputs = predict_in_batches(
@@ -867,11 +881,21 @@ class LimeTabularExplainer:
         return explanation
 
     # ------------------------------------------------------------------ sampling
-    def _sample_dense(self, row: np.ndarray, num_samples: int, sampling_method: str) -> np.ndarray:
+    def _sample_dense(
+        self, row: np.ndarray, num_samples: int, sampling_method: str, sampler: str = "lime"
+    ) -> np.ndarray:
         """Raw samples around ``row``; row 0 is ``row`` itself."""
         n_features = row.size
         samples = np.empty((num_samples, n_features))
-        if self.discretizer is None:
+        if sampler == "stratified":
+            if self.discretizer is None:
+                continuous = np.setdiff1d(np.arange(n_features), self.categorical_features)
+                self._stratified_continuous_and_categories(
+                    samples[1:], row, continuous, self.categorical_features
+                )
+            else:
+                samples[1:] = self._stratified_binned(num_samples - 1)
+        elif self.discretizer is None:
             continuous = np.setdiff1d(np.arange(n_features), self.categorical_features)
             if continuous.size:
                 noise = self._standard_normal(num_samples, continuous.size, sampling_method)
@@ -886,8 +910,68 @@ class LimeTabularExplainer:
         samples[0] = row
         return samples
 
+    def _stratified_binned(self, n_rows: int) -> np.ndarray:
+        """``n_rows`` raw samples of the discretized path from one stratified sequence.
+
+        The sequence's first coordinates (the most evenly spread) choose the bins and
+        categories, which are what the surrogate sees; the next ones the values inside the
+        bins. Features are assigned to coordinates in a random order.
+        """
+        features = self.categorical_features
+        discretizer = self.discretizer
+        # A custom discretizer that overrides undiscretize keeps its own value sampling.
+        own_values = type(discretizer).undiscretize is BaseDiscretizer.undiscretize
+        value_features = discretizer.undiscretized_features() if own_values else []
+        generator = spawn_generator(self.random_state)
+        n_draws = len(features)
+        uniforms = stratified_uniforms(generator, n_rows, n_draws + len(value_features))
+        draw_uniforms = uniforms[:, :n_draws][:, generator.permutation(n_draws)]
+        codes = self._draw_categories(n_rows, features, uniforms=draw_uniforms)
+        if not own_values:
+            return discretizer.undiscretize(codes)
+        value_uniforms = uniforms[:, n_draws:][:, generator.permutation(len(value_features))]
+        return discretizer.undiscretize(codes, uniforms=value_uniforms)
+
+    def _stratified_continuous_and_categories(
+        self,
+        out: np.ndarray,
+        row: np.ndarray,
+        continuous: np.ndarray,
+        categorical: Sequence[int],
+        columns: np.ndarray | None = None,
+    ) -> None:
+        """Fill ``out`` with stratified normal draws and category draws (no discretizer).
+
+        ``continuous`` and ``categorical`` are feature ids; ``columns`` maps a feature id to its
+        column of ``out`` (default: the id itself).
+        """
+        n_rows = out.shape[0]
+        categorical = np.asarray(categorical, dtype=int)
+        if columns is None:
+            continuous_columns, categorical_columns = continuous, categorical
+        else:
+            continuous_columns = np.searchsorted(columns, continuous)
+            categorical_columns = np.searchsorted(columns, categorical)
+        n_normals, n_draws = continuous.size, categorical.size
+        generator = spawn_generator(self.random_state)
+        uniforms = stratified_uniforms(generator, n_rows, n_normals + n_draws)
+        uniforms = uniforms[:, generator.permutation(n_normals + n_draws)]
+        if n_normals:
+            centre = row if self.sample_around_instance else self.scaler.mean_
+            noise = scipy.special.ndtri(uniforms[:, :n_normals])
+            out[:, continuous_columns] = noise * self.scaler.scale_[continuous] + centre[continuous]
+        if n_draws:
+            out[:, categorical_columns] = self._draw_categories(
+                n_rows, categorical.tolist(), uniforms=uniforms[:, n_normals:]
+            )
+
     def _sample_sparse(
-        self, row: np.ndarray, sparse_row: sp.csr_matrix, num_samples: int, sampling_method: str
+        self,
+        row: np.ndarray,
+        sparse_row: sp.csr_matrix,
+        num_samples: int,
+        sampling_method: str,
+        sampler: str = "lime",
     ) -> sp.csr_matrix:
         """Like lime: perturb only the row's non-zero columns (plus categorical columns)."""
         categorical = np.asarray(self.categorical_features, dtype=int)
@@ -895,14 +979,19 @@ class LimeTabularExplainer:
         continuous = np.setdiff1d(nonzero, categorical)
         columns = np.union1d(continuous, categorical).astype(int)
         block = np.empty((num_samples, columns.size))
-        where = np.searchsorted(columns, continuous)
-        if continuous.size:
-            noise = self._standard_normal(num_samples, continuous.size, sampling_method)
-            centre = row if self.sample_around_instance else self.scaler.mean_
-            block[:, where] = noise * self.scaler.scale_[continuous] + centre[continuous]
-        if categorical.size:
-            drawn = self._draw_categories(num_samples, categorical.tolist())
-            block[:, np.searchsorted(columns, categorical)] = drawn
+        if sampler == "stratified":
+            self._stratified_continuous_and_categories(
+                block[1:], row, continuous, categorical.tolist(), columns=columns
+            )
+        else:
+            where = np.searchsorted(columns, continuous)
+            if continuous.size:
+                noise = self._standard_normal(num_samples, continuous.size, sampling_method)
+                centre = row if self.sample_around_instance else self.scaler.mean_
+                block[:, where] = noise * self.scaler.scale_[continuous] + centre[continuous]
+            if categorical.size:
+                drawn = self._draw_categories(num_samples, categorical.tolist())
+                block[:, np.searchsorted(columns, categorical)] = drawn
         block[0] = row[columns]
         indptr = np.arange(num_samples + 1) * columns.size
         indices = np.tile(columns, num_samples)
@@ -917,13 +1006,16 @@ class LimeTabularExplainer:
             return scipy.special.ndtri(uniform)
         return generator.standard_normal((n_rows, n_cols))
 
-    def _draw_categories(self, n_rows: int, features: Sequence[int]) -> np.ndarray:
+    def _draw_categories(
+        self, n_rows: int, features: Sequence[int], uniforms: np.ndarray | None = None
+    ) -> np.ndarray:
         """``n_rows`` values per column of ``features``, drawn with their training frequencies.
 
         Inverse-CDF sampling for all columns at once: the drawn index is the number of
         cumulative frequencies a uniform reaches. With few values per column (bins, small
         categoricals) that count is a handful of whole-matrix comparisons; with many it is one
-        ``searchsorted`` over every column's CDF shifted by the column number.
+        ``searchsorted`` over every column's CDF shifted by the column number. The uniforms are
+        drawn from ``random_state`` unless given (shape ``(n_rows, len(features))``).
 
         Returns
         -------
@@ -933,7 +1025,10 @@ class LimeTabularExplainer:
         if not features:
             return np.empty((n_rows, 0))
         values, cdf, width, codes_are_values = self._category_tables(features)
-        uniform = spawn_generator(self.random_state).random((n_rows, len(features)))
+        if uniforms is None:
+            uniform = spawn_generator(self.random_state).random((n_rows, len(features)))
+        else:
+            uniform = uniforms
         columns = np.arange(len(features))
         if width <= 32:
             index = np.zeros(uniform.shape, dtype=np.int8)  # small: cheap passes
@@ -1213,6 +1308,7 @@ verbose, class_names, feature_selection, discretize_continuous, discretizer, ran
         batch_size: int | None = None,
         progress_bar: bool = False,
         sampling_method: str = "gaussian",
+        sampler: str = "lime",
     ) -> TabularExplanation:
         """Explain the model's prediction for one sequence.
 
@@ -1224,7 +1320,7 @@ verbose, class_names, feature_selection, discretize_continuous, discretizer, ran
             Takes ``(n, n_timesteps, n_features)`` arrays; returns probabilities (or values in
             regression mode).
         labels, top_labels, num_features, num_samples, distance_metric, model_regressor, \
-batch_size, progress_bar, sampling_method
+batch_size, progress_bar, sampling_method, sampler
             As in :meth:`LimeTabularExplainer.explain_instance`.
 
         Returns
@@ -1256,6 +1352,7 @@ batch_size, progress_bar, sampling_method
             batch_size=batch_size,
             progress_bar=progress_bar,
             sampling_method=sampling_method,
+            sampler=sampler,
             input_shape=(self.n_timesteps, self.n_features),
             fn_name="classifier_fn",
         )

@@ -76,6 +76,7 @@ def test_additions_are_keyword_only_with_lime_defaults():
             "batch_size": None,  # one model call, like lime
             "progress_bar": False,
             "sampling_method": "gaussian",
+            "sampler": "lime",  # lime's independent draws
         }
 
 

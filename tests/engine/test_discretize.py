@@ -113,6 +113,45 @@ def test_undiscretize_follows_the_truncated_normal():
     assert values.mean() == pytest.approx(reference.mean(), abs=0.01)
 
 
+def test_undiscretize_with_uniforms_is_the_inverse_cdf():
+    discretizer = QuartileDiscretizer(X, [1], NAMES, random_state=3)
+    assert discretizer.undiscretized_features() == [0, 2, 3]
+    codes = np.column_stack([np.full(999, b) for b in (1, 0, 2, 3)]).astype(float)
+    uniforms = np.column_stack([np.linspace(0.0005, 0.9995, 999)] * 3)
+    values = discretizer.undiscretize(codes, uniforms=uniforms)
+    np.testing.assert_array_equal(values[:, 1], 0.0)  # the categorical column is copied
+    np.testing.assert_array_equal(discretizer.discretize(values), codes)
+    for column, (f, b) in enumerate([(0, 1), (2, 2), (3, 3)]):
+        v = values[:, [0, 2, 3][column]]
+        assert np.all(np.diff(v) >= 0)  # monotone in the uniform
+        mean, std = discretizer.means[f][b], discretizer.stds[f][b]
+        low, high = discretizer.mins[f][b], discretizer.maxs[f][b]
+        reference = scipy.stats.truncnorm((low - mean) / std, (high - mean) / std, mean, std)
+        np.testing.assert_allclose(v, reference.ppf(uniforms[:, 0]), rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="uniforms must have shape"):
+        discretizer.undiscretize(codes, uniforms=uniforms[:, :2])
+
+
+def test_bin_whose_given_mean_lies_outside_it_is_still_centred_on_the_mean():
+    """Hand-written stats may put a bin's mean outside its [min, max] (lime handles it)."""
+    data = np.random.RandomState(0).normal(size=(100, 1))
+    stats = {
+        "bins": {0: [0.0]},
+        "means": {0: [-1.0, -0.5]},
+        "stds": {0: [1.0, 1.0]},
+        "mins": {0: [-3.0, 0.0]},
+        "maxs": {0: [0.0, 3.0]},
+    }
+    discretizer = StatsDiscretizer(data, [], ["x"], data_stats=stats, random_state=0)
+    values = discretizer.undiscretize(np.ones((40000, 1)))[:, 0]
+    reference = scipy.stats.truncnorm(0.5, 3.5, loc=-0.5, scale=1.0)
+    assert values.min() > 0.0 and values.max() <= 3.0
+    assert values.mean() == pytest.approx(reference.mean(), abs=0.01)  # was 0.96, not 0.64
+    assert scipy.stats.kstest(values, reference.cdf).pvalue > 1e-3
+    quantiles = discretizer.undiscretize(np.ones((3, 1)), uniforms=[[0.1], [0.5], [0.9]])[:, 0]
+    np.testing.assert_allclose(quantiles, reference.ppf([0.1, 0.5, 0.9]), rtol=1e-9)
+
+
 def test_degenerate_bin_gives_its_value():
     # 40 % of the column is exactly 5: the first quartile bin holds only that value.
     column = np.concatenate([np.full(40, 5.0), np.linspace(6, 10, 60)])

@@ -642,6 +642,172 @@ def test_custom_discretizer_instance(data, row):
     assert all(len(rule) == 3 for rule in exp.perturbation.feature_rules())
 
 
+# --------------------------------------------------------------------------- stratified sampler
+def _stratified_rows(explainer, row, num_samples, **kwargs):
+    model = Recorder(classifier)
+    exp = explainer.explain_instance(
+        row, model, num_samples=num_samples, sampler="stratified", **kwargs
+    )
+    return exp, model.rows
+
+
+def test_stratified_sampler_same_seed_identical_different_seed_different(data, row):
+    for discretize in (True, False):
+        exp_a, rows_a = _stratified_rows(
+            LimeTabularExplainer(data, discretize_continuous=discretize, random_state=4), row, 300
+        )
+        exp_b, rows_b = _stratified_rows(
+            LimeTabularExplainer(data, discretize_continuous=discretize, random_state=4), row, 300
+        )
+        _, rows_c = _stratified_rows(
+            LimeTabularExplainer(data, discretize_continuous=discretize, random_state=5), row, 300
+        )
+        np.testing.assert_array_equal(rows_a, rows_b)
+        assert exp_a.as_map() == exp_b.as_map()
+        np.testing.assert_array_equal(rows_a[0], row)
+        assert not np.array_equal(rows_a[1:], rows_c[1:])
+        lime_rule = Recorder(classifier)
+        LimeTabularExplainer(
+            data, discretize_continuous=discretize, random_state=4
+        ).explain_instance(row, lime_rule, num_samples=300)
+        assert not np.array_equal(rows_a[1:], lime_rule.rows[1:])
+
+
+def test_stratified_bins_come_in_their_exact_proportions(data, row):
+    explainer = LimeTabularExplainer(data, random_state=0)
+    n = 1025  # 1024 perturbed rows: a whole Sobol' block
+    _, rows = _stratified_rows(explainer, row, n)
+    codes = explainer.discretizer.discretize(rows[1:])
+    for f in range(N_FEATURES):
+        counts = np.bincount(codes[:, f].astype(int), minlength=4)
+        expected = (n - 1) * explainer.feature_frequencies[f]
+        assert np.abs(counts - expected).max() <= 2  # binomial sd would be ~14
+        # Values stay in their bins and in the training range.
+        assert rows[:, f].min() >= data[:, f].min() - 1e-12
+        assert rows[:, f].max() <= data[:, f].max() + 1e-12
+    # Pairs of columns: the instance's bins co-occur in close to their expected share.
+    inside = explainer.discretizer.discretize(rows[1:]) == explainer.discretizer.discretize(row)
+    p = inside.mean(axis=0)
+    joint = (inside[:, :, None] & inside[:, None, :]).mean(axis=0)
+    off_diagonal = ~np.eye(N_FEATURES, dtype=bool)
+    assert np.abs(joint - np.outer(p, p))[off_diagonal].max() < 0.01  # iid: sd ~0.012
+
+
+def test_stratified_values_follow_lime_s_distribution_pooled_over_seeds(data, row):
+    """Pooled over seeds, each row has lime's law: bins by frequency, values in-bin normal."""
+    pooled = {"lime": [], "stratified": []}
+    for seed in range(40):
+        for sampler in pooled:
+            explainer = LimeTabularExplainer(data, random_state=seed)
+            model = Recorder(classifier)
+            explainer.explain_instance(row, model, num_samples=65, sampler=sampler)
+            pooled[sampler].append(model.rows[1:])
+    lime_rows, rows = np.vstack(pooled["lime"]), np.vstack(pooled["stratified"])
+    np.testing.assert_allclose(rows.mean(axis=0), lime_rows.mean(axis=0), atol=0.08)
+    np.testing.assert_allclose(rows.std(axis=0), lime_rows.std(axis=0), rtol=0.06)
+    # Empirical CDFs at a few points (the in-bin normals leave troughs at the bin edges, so
+    # quantiles there would be ill-conditioned): binomial sd ~0.01 for lime's pool.
+    points = np.array([-1.5, -0.8, -0.2, 0.2, 0.8, 1.5])
+    cdf = (rows[:, :, None] <= points).mean(axis=0)
+    lime_cdf = (lime_rows[:, :, None] <= points).mean(axis=0)
+    np.testing.assert_allclose(cdf, lime_cdf, atol=0.04)
+
+
+def test_stratified_continuous_and_categorical_columns(data, row):
+    explainer = LimeTabularExplainer(data, discretize_continuous=False, random_state=0)
+    n = 513
+    _, rows = _stratified_rows(explainer, row, n)
+    z = (rows[1:] - explainer.scaler.mean_) / explainer.scaler.scale_
+    strata = np.floor(scipy.special.ndtr(z) * (n - 1)).astype(int)
+    for j in range(N_FEATURES):
+        assert np.unique(strata[:, j]).size == n - 1  # one sample per stratum, like 'lhs'
+    training = np.column_stack([np.repeat([0.0, 1.0, 2.0], [300, 180, 120]), data[:, 0]])
+    mixed = LimeTabularExplainer(
+        training, categorical_features=[0], discretize_continuous=False, random_state=0
+    )
+    model = Recorder(lambda x: classifier(np.tile(x, 2)))
+    mixed.explain_instance(training[0], model, num_samples=1001, sampler="stratified")
+    counts = np.bincount(model.rows[1:, 0].astype(int), minlength=3)
+    assert np.abs(counts - [500, 300, 200]).max() <= 2  # binomial sd would be ~15
+
+
+def test_stratified_sparse_rows_and_recurrent_explainer():
+    rng = np.random.RandomState(3)
+    dense = rng.uniform(0.5, 2.0, size=(300, 8)) * (rng.uniform(size=(300, 8)) < 0.5)
+    model = Recorder(
+        lambda x: np.asarray(3.0 * x[:, 0].toarray() - 2.0 * x[:, 3].toarray()).ravel()
+    )
+    explainer = LimeTabularExplainer(sp.csr_matrix(dense), mode="regression", random_state=0)
+    instance = sp.csr_matrix(np.array([[1.2, 0, 0, 0.9, 0, 1.5, 0, 0]]))
+    exp = explainer.explain_instance(instance, model, num_samples=1025, sampler="stratified")
+    top = top_two(exp)
+    assert set(top) == {0, 3} and top[0] > 0 and top[3] < 0
+    assert np.all(model.rows[:, [1, 2, 4, 6, 7]] == 0)
+    columns = [0, 3, 5]
+    z = (model.rows[1:, columns] - explainer.scaler.mean_[columns]) / explainer.scaler.scale_[
+        columns
+    ]
+    strata = np.floor(scipy.special.ndtr(z) * 1024).astype(int)
+    assert all(np.unique(strata[:, j]).size == 1024 for j in range(3))
+
+    series = rng.normal(size=(400, 4, 3))
+
+    def cell_model(x):
+        p = scipy.special.expit(3.0 * x[:, 2, 1])
+        return np.column_stack([1 - p, p])
+
+    recurrent = RecurrentTabularExplainer(series, feature_names=["a", "b", "c"], random_state=0)
+    instance = series[0].copy()
+    instance[2, 1] = 2.0
+    exp = recurrent.explain_instance(instance, cell_model, num_samples=1000, sampler="stratified")
+    assert exp.local_exp[1][0][0] == 6 and exp.local_exp[1][0][1] > 0
+
+
+def test_stratified_sampler_finds_the_ground_truth(data, row):
+    for discretize in (True, False):
+        explainer = LimeTabularExplainer(data, discretize_continuous=discretize, random_state=0)
+        exp = explainer.explain_instance(row, classifier, num_samples=1000, sampler="stratified")
+        top = top_two(exp)
+        assert set(top) == {0, 3}
+        assert top[0] * top[3] < 0
+    regression = LimeTabularExplainer(data, mode="regression", random_state=0)
+    exp = regression.explain_instance(row, regressor, num_samples=1000, sampler="stratified")
+    top = top_two(exp)
+    assert set(top) == {0, 3} and top[0] > 0 > top[3]
+
+
+def test_stratified_sampler_has_lime_s_expectation_and_less_spread(data, row):
+    def interacting(x):
+        p = scipy.special.expit(x[:, 0] - 2.0 * x[:, 3] + 1.5 * x[:, 1] * x[:, 2] + x[:, 4] ** 2)
+        return np.column_stack([1 - p, p])
+
+    weights = {}
+    for sampler in ("lime", "stratified"):
+        rows = []
+        for seed in range(20):
+            explainer = LimeTabularExplainer(data, feature_selection="none", random_state=seed)
+            exp = explainer.explain_instance(row, interacting, num_samples=300, sampler=sampler)
+            rows.append([w for _, w in sorted(exp.local_exp[1])])
+        weights[sampler] = np.array(rows)
+    lime_sd = weights["lime"].std(axis=0, ddof=1)
+    strat_sd = weights["stratified"].std(axis=0, ddof=1)
+    difference = np.abs(weights["lime"].mean(axis=0) - weights["stratified"].mean(axis=0))
+    assert np.all(difference < 3 * np.hypot(lime_sd, strat_sd) / np.sqrt(20))
+    assert strat_sd.mean() < 0.85 * lime_sd.mean()
+
+
+def test_stratified_sampler_with_a_discretizer_that_samples_its_own_values(data, row):
+    class OwnValues(QuartileDiscretizer):
+        def undiscretize(self, data):
+            return super().undiscretize(data)  # no 'uniforms' keyword
+
+    explainer = LimeTabularExplainer(
+        data, discretizer=OwnValues(data, [], NAMES, random_state=0), random_state=0
+    )
+    exp = explainer.explain_instance(row, classifier, num_samples=500, sampler="stratified")
+    assert set(top_two(exp)) == {0, 3}
+
+
 # --------------------------------------------------------------------------- bad input
 def test_bad_rows_and_models_raise_clear_errors(data, row):
     explainer = LimeTabularExplainer(data, random_state=0)
@@ -665,6 +831,9 @@ def test_bad_rows_and_models_raise_clear_errors(data, row):
         explainer.explain_instance(row, classifier, batch_size=0)
     with pytest.raises(ValueError, match="sampling_method"):
         explainer.explain_instance(row, classifier, sampling_method="sobol")
+    for bad_sampler in ("sobol", None, "Lime"):
+        with pytest.raises(ValueError, match="sampler"):
+            explainer.explain_instance(row, classifier, sampler=bad_sampler)
     with pytest.raises(ValueError, match="num_samples"):
         explainer.explain_instance(row, classifier, num_samples=0)
     regression = LimeTabularExplainer(data, mode="regression")

@@ -409,6 +409,8 @@ def _nan_model(docs):
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"top_labels": -1}, ValueError, "top_labels"),
         ({"distance_metric": 3}, TypeError, "distance_metric"),
+        ({"sampler": "sobol"}, ValueError, "sampler"),
+        ({"sampler": None}, ValueError, "sampler"),
     ],
 )
 def test_bad_explain_instance_arguments(kwargs, error, name):
@@ -481,3 +483,113 @@ def test_as_html_escapes_document_and_class_names():
     assert "&lt;b&gt;neg&lt;/b&gt;" in page
     assert "&amp; &quot;" in shown and "&#x27;" in shown
     assert 'title="Excellent: ' in page
+
+
+# --------------------------------------------------------------------------- stratified sampler
+
+
+def _removed(masks: np.ndarray) -> np.ndarray:
+    return 1 - masks[1:]
+
+
+def test_stratified_sampler_same_seed_identical_different_seed_different():
+    first, second, other = RecordingModel(), RecordingModel(), RecordingModel()
+    kwargs = {"num_samples": 300, "sampler": "stratified"}
+    exp_a = LimeTextExplainer(random_state=42).explain_instance(REVIEW, first, **kwargs)
+    exp_b = LimeTextExplainer(random_state=42).explain_instance(REVIEW, second, **kwargs)
+    LimeTextExplainer(random_state=43).explain_instance(REVIEW, other, **kwargs)
+    assert first.docs == second.docs and exp_a.as_map() == exp_b.as_map()
+    assert first.docs[0] == other.docs[0] == REVIEW
+    assert first.docs[1:] != other.docs[1:]
+    lime_rule = RecordingModel()
+    LimeTextExplainer(random_state=42).explain_instance(REVIEW, lime_rule, num_samples=300)
+    assert lime_rule.docs[1:] != first.docs[1:]
+
+
+def test_stratified_masks_keep_lime_s_distribution_per_row():
+    """Pooled over seeds, rows have lime's law: k ~ U{1..d}, removed set uniform given k."""
+    n_features, n_rows, n_seeds = 6, 64, 300
+    removed = np.vstack(
+        [
+            _removed(LimeTextExplainer(random_state=s)._sample_masks(6, n_rows + 1, "stratified"))
+            for s in range(n_seeds)
+        ]
+    )
+    k = removed.sum(axis=1).astype(int)
+    assert k.min() == 1 and k.max() == n_features
+    expected = len(k) / n_features
+    assert np.abs(np.bincount(k, minlength=n_features + 1)[1:] - expected).max() < 0.02 * expected
+    # Given k = 2, each of the 15 pairs is removed equally often (binomial noise: ~8 % here).
+    pairs = removed[k == 2]
+    codes = (pairs * (1 << np.arange(n_features))).sum(axis=1).astype(int)
+    counts = np.unique(codes, return_counts=True)[1]
+    assert counts.size == 15
+    assert np.abs(counts / counts.mean() - 1).max() < 0.3
+    # Every feature is removed in (d + 1) / (2 d) of the rows.
+    np.testing.assert_allclose(removed.mean(axis=0), (n_features + 1) / (2 * n_features), atol=0.01)
+
+
+def test_stratified_masks_are_balanced_within_one_explanation():
+    n_features, num_samples = 10, 1001
+    lime_masks = LimeTextExplainer(random_state=0)._sample_masks(n_features, num_samples)
+    masks = LimeTextExplainer(random_state=0)._sample_masks(n_features, num_samples, "stratified")
+    assert masks.shape == (num_samples, n_features) and (masks[0] == 1).all()
+    assert set(np.unique(masks)) == {0.0, 1.0}
+    k_counts = np.bincount(_removed(masks).sum(axis=1).astype(int), minlength=n_features + 1)[1:]
+    assert k_counts.max() - k_counts.min() <= 3  # 100 rows per k, to within a few
+    lime_k_counts = np.bincount(
+        _removed(lime_masks).sum(axis=1).astype(int), minlength=n_features + 1
+    )[1:]
+    assert lime_k_counts.max() - lime_k_counts.min() > 10  # binomial spread: sd ~9.5
+    # Each feature is removed in close to its expected 550 rows.
+    removals = _removed(masks).sum(axis=0)
+    assert np.abs(removals - 550).max() < 25
+
+
+def test_stratified_sampler_handles_tiny_budgets_and_one_word():
+    for n_samples in (1, 2, 3):
+        masks = LimeTextExplainer(random_state=0)._sample_masks(4, n_samples, "stratified")
+        assert masks.shape == (n_samples, 4) and (masks[0] == 1).all()
+        assert (_removed(masks).sum(axis=1) >= 1).all()
+    masks = LimeTextExplainer(random_state=0)._sample_masks(1, 50, "stratified")
+    assert (masks[1:] == 0).all()
+
+
+def test_stratified_sampler_finds_the_ground_truth():
+    explainer = LimeTextExplainer(random_state=0)
+    exp = explainer.explain_instance(REVIEW, two_word_model, num_samples=1000, sampler="stratified")
+    top = dict(exp.as_list(label=1)[:2])
+    assert set(top) == {"excellent", "awful"}
+    assert top["excellent"] > 0.2 and top["awful"] < -0.2
+    others = [abs(w) for _, w in exp.as_list(label=1)[2:]]
+    assert max(others) < 0.05 * abs(top["excellent"])
+    assert exp.num_samples == 1000 and exp.score[1] > 0.9
+
+
+def test_stratified_sampler_has_lime_s_expectation_and_less_spread():
+    """Same mean weights as lime's rule over seeds; a smaller seed-to-seed spread."""
+
+    def interacting_model(docs):
+        has = np.array([[_contains(w, d) for w in ("excellent", "acting", "music")] for d in docs])
+        logits = 2.0 * has[:, 0] + 1.5 * has[:, 0] * has[:, 1] - 1.0 * has[:, 2] * has[:, 1]
+        positive = 1.0 / (1.0 + np.exp(-(logits - 1.0)))
+        return np.column_stack([1.0 - positive, positive])
+
+    indexed = IndexedString(REVIEW)
+    ids = [indexed.inverse_vocab.index(w) for w in ("excellent", "acting", "music")]
+    weights = {}
+    for sampler in ("lime", "stratified"):
+        rows = []
+        for seed in range(20):
+            exp = LimeTextExplainer(random_state=seed, feature_selection="none").explain_instance(
+                REVIEW, interacting_model, num_samples=256, sampler=sampler
+            )
+            found = dict(exp.local_exp[1])
+            rows.append([found[i] for i in ids])
+        weights[sampler] = np.array(rows)
+    lime_mean, strat_mean = weights["lime"].mean(axis=0), weights["stratified"].mean(axis=0)
+    lime_sd = weights["lime"].std(axis=0, ddof=1)
+    strat_sd = weights["stratified"].std(axis=0, ddof=1)
+    # Means agree to within their standard errors (20 seeds each).
+    assert np.all(np.abs(lime_mean - strat_mean) < 3 * np.hypot(lime_sd, strat_sd) / np.sqrt(20))
+    assert strat_sd.mean() < 0.85 * lime_sd.mean()  # measured: 0.66 here, 0.71 over 200 seeds
