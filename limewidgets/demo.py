@@ -113,7 +113,7 @@ def image_demo(seed: int = 0):
     explainer = LimeImageExplainer(random_state=seed)
     return explainer.explain_instance(
         photo, predict, top_labels=2, hide_color=0, num_samples=500,
-        segmentation_fn=segmenter, progress_bar=False,
+        segmentation_fn=segmenter, progress_bar=False, class_names=["coffee", "cat"],
     )  # fmt: skip
 
 

@@ -6,7 +6,7 @@ from limewidgets import demo
 def test_demo_explains_three_kinds_and_writes_html(tmp_path, capsys):
     path = demo.main(["--output", str(tmp_path / "demo.html")])
     out = capsys.readouterr().out
-    assert "image: explained class" in out and "text: explained class 'positive'" in out
+    assert "image: explained class 'cat'" in out and "text: explained class 'positive'" in out
     assert "tabular: explained class 'virginica'" in out
     # the sentiment model reads sentiment words: they lead the text explanation
     text_block = out.split("text:")[1].split("tabular:")[0]

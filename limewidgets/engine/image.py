@@ -835,6 +835,7 @@ class LimeImageExplainer:
         *,
         progress_bar: bool = True,
         sampler: str = "lime",
+        class_names: Any = None,
     ) -> ImageExplanation:
         """Explain ``classifier_fn``'s prediction for ``image``.
 
@@ -877,12 +878,19 @@ class LimeImageExplainer:
             varies less from seed to seed. With a model whose superpixels interact strongly,
             superpixels it ignores can get somewhat larger spurious weights (see
             :mod:`limewidgets.engine.sampling`).
+        class_names : sequence of str, optional
+            Names of the model's classes, shown by the widget and the HTML view (lime's image
+            explainer had none; default ``'0'``, ``'1'``, ...).
 
         Returns
         -------
         ImageExplanation
         """
         image = check_image(image)
+        if class_names is not None:
+            if isinstance(class_names, str):
+                raise TypeError(f"class_names must be a sequence of names; got {class_names!r}")
+            class_names = [str(name) for name in class_names]
         check_callable("classifier_fn", classifier_fn)
         requested = check_labels_argument("labels", labels)
         if top_labels is not None and top_labels is not False and top_labels != 0:
@@ -919,6 +927,12 @@ class LimeImageExplainer:
         explanation.num_samples = num_samples
         explanation.predict_proba = outputs[0]
         n_classes = outputs.shape[1]
+        if class_names is not None and len(class_names) != n_classes:
+            raise ValueError(
+                f"class_names must have one name per class: classifier_fn returned {n_classes} "
+                f"columns, class_names has {len(class_names)}"
+            )
+        explanation.class_names = class_names
         if top_labels:
             # np.argsort's default order, as lime, so that ties resolve the same way.
             chosen = [int(x) for x in np.argsort(outputs[0])[-top_labels:]][::-1]
@@ -931,22 +945,18 @@ class LimeImageExplainer:
                     f"{n_classes} columns); got {bad}"
                 )
             chosen = list(requested)
-        for label in chosen:
-            fit = self.base.fit_label(
-                data,
-                outputs,
-                distances,
-                label,
-                num_features,
-                feature_selection=self.feature_selection,
-                model_regressor=model_regressor,
-                weights=weights,
-            )
-            explanation.intercept[label] = fit.intercept
-            explanation.local_exp[label] = fit.exp
-            explanation.score[label] = fit.score
-            explanation.local_pred[label] = fit.local_pred
-            explanation.fidelity[label] = fit.fidelity
+        fits = self.base.fit_labels(
+            data,
+            outputs,
+            distances,
+            chosen,
+            num_features,
+            feature_selection=self.feature_selection,
+            model_regressor=model_regressor,
+            weights=weights,
+        )
+        for label, fit in fits.items():
+            explanation.store_fit(label, fit)
         return explanation
 
     def data_labels(

@@ -855,22 +855,18 @@ class LimeTabularExplainer:
         explanation.num_samples = num_samples
 
         weights = self.base.kernel_fn(distances)
-        for label in labels:
-            fit = self.base.fit_label(
-                interpretable,
-                outputs,
-                distances,
-                label,
-                num_features,
-                feature_selection=self.feature_selection,
-                model_regressor=model_regressor,
-                weights=weights,
-            )
-            explanation.intercept[label] = fit.intercept
-            explanation.local_exp[label] = fit.exp
-            explanation.score[label] = fit.score
-            explanation.local_pred[label] = fit.local_pred
-            explanation.fidelity[label] = fit.fidelity
+        fits = self.base.fit_labels(
+            interpretable,
+            outputs,
+            distances,
+            labels,
+            num_features,
+            feature_selection=self.feature_selection,
+            model_regressor=model_regressor,
+            weights=weights,
+        )
+        for label, fit in fits.items():
+            explanation.store_fit(label, fit)
         if self.mode == "regression":
             # lime's layout: the weights under label 1, their negations under label 0.
             for attribute in ("intercept", "score", "local_pred", "fidelity"):

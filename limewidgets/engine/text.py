@@ -718,22 +718,18 @@ class LimeTextExplainer:
         explanation.num_samples = num_samples
         if top_labels:
             explanation.top_labels = list(labels)
-        for label in labels:
-            fit = self.base.fit_label(
-                masks,
-                predictions,
-                distances,
-                label,
-                num_features,
-                feature_selection=self.feature_selection,
-                model_regressor=model_regressor,
-                weights=weights,
-            )
-            explanation.intercept[label] = fit.intercept
-            explanation.local_exp[label] = fit.exp
-            explanation.score[label] = fit.score
-            explanation.local_pred[label] = fit.local_pred
-            explanation.fidelity[label] = fit.fidelity
+        fits = self.base.fit_labels(
+            masks,
+            predictions,
+            distances,
+            labels,
+            num_features,
+            feature_selection=self.feature_selection,
+            model_regressor=model_regressor,
+            weights=weights,
+        )
+        for label, fit in fits.items():
+            explanation.store_fit(label, fit)
         return explanation
 
     def _index(self, text_instance: str) -> _IndexedText:

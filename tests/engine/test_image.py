@@ -626,3 +626,28 @@ def test_stratified_sampler_has_lime_s_expectation_and_less_spread():
     assert strat_sd[TOP_LEFT].max() < 0.3 * lime_sd[TOP_LEFT].min()  # measured ~0.1
     assert strat_sd.mean() < 0.85 * lime_sd.mean()  # measured 0.65
     assert strat_sd.max() < 2.5 * lime_sd.max()  # the aliased blocks: measured 1.8
+
+
+def test_class_names_are_recorded_and_checked():
+    from limewidgets.engine.image import LimeImageExplainer
+
+    image = np.zeros((8, 8, 3), dtype=np.uint8)
+    image[:4] = 255
+    segments = np.repeat(np.arange(4), 16).reshape(8, 8)
+
+    def model(batch):
+        bright = np.asarray(batch, dtype=float).mean(axis=(1, 2, 3)) / 255
+        return np.c_[1 - bright, bright]
+
+    explainer = LimeImageExplainer(random_state=0)
+    exp = explainer.explain_instance(
+        image, model, top_labels=1, num_samples=40, segmentation_fn=lambda im: segments,
+        progress_bar=False, class_names=["dark", "light"],
+    )  # fmt: skip
+    assert exp.class_names == ["dark", "light"]
+    assert "Explanation for dark" in exp.as_html() or "Explanation for light" in exp.as_html()
+    with pytest.raises(ValueError, match="class_names must have one name per class.*2 columns"):
+        explainer.explain_instance(
+            image, model, num_samples=10, segmentation_fn=lambda im: segments,
+            progress_bar=False, class_names=["only one"],
+        )  # fmt: skip
