@@ -187,3 +187,36 @@ def check_model_output(
                 stacklevel=3,
             )
     return arr
+
+
+def check_column_indices(name: str, indices: Any, n_features: int) -> list[int]:
+    """Check a list of column indices (``categorical_features`` and the like); None gives []."""
+    if indices is None:
+        return []
+    try:
+        values = list(indices)
+    except TypeError as err:
+        raise TypeError(f"{name} must be a list of column indices; got {describe(indices)}") from err
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{name} must contain integer column indices; got {describe(v)}")
+        if not 0 <= v < n_features:
+            raise ValueError(
+                f"{name} must contain column indices in [0, {n_features - 1}]; got {int(v)}"
+            )
+        out.append(int(v))
+    return out
+
+
+def class_names_for(class_names: Any, n_classes: int, model_name: str = "classifier_fn") -> list:
+    """The class names to show for a model with ``n_classes`` outputs ('0', '1', ... if None)."""
+    if class_names is None:
+        return [str(i) for i in range(n_classes)]
+    names = list(class_names)
+    if len(names) < n_classes:
+        raise ValueError(
+            f"class_names has {len(names)} names but {model_name} returned {n_classes} "
+            "columns; give one name per class"
+        )
+    return names

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.special
 from sklearn.tree import DecisionTreeClassifier
 
-from ._validation import check_random_state, describe
+from ._validation import check_column_indices, check_random_state, describe
 from .sampling import spawn_generator
 
 # lime adds this to every per-bin standard deviation (so a one-value bin still has std > 0); we
@@ -158,7 +158,7 @@ class BaseDiscretizer:
     ) -> None:
         data = _as_2d_float("data", data)
         n_features = data.shape[1]
-        categorical = _check_feature_indices(
+        categorical = check_column_indices(
             "categorical_features", categorical_features, n_features
         )
         if feature_names is None or len(feature_names) != n_features:
@@ -647,22 +647,3 @@ def _as_2d_float(name: str, data: Any) -> np.ndarray:
     return arr
 
 
-def _check_feature_indices(name: str, indices: Any, n_features: int) -> list:
-    if indices is None:
-        return []
-    try:
-        values = list(indices)
-    except TypeError as err:
-        raise TypeError(
-            f"{name} must be a list of column indices; got {describe(indices)}"
-        ) from err
-    out = []
-    for v in values:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must contain integer column indices; got {describe(v)}")
-        if not 0 <= v < n_features:
-            raise ValueError(
-                f"{name} must contain column indices in [0, {n_features - 1}]; got {int(v)}"
-            )
-        out.append(int(v))
-    return out

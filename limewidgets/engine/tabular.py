@@ -38,10 +38,12 @@ from ._validation import (
     MODES,
     check_callable,
     check_choice,
+    check_column_indices,
     check_labels_argument,
     check_positive_float,
     check_positive_int,
     check_random_state,
+    class_names_for,
     describe,
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
@@ -589,7 +591,7 @@ class LimeTabularExplainer:
                 f"got {len(feature_names)} names"
             )
         self.feature_names = feature_names
-        self.categorical_features = _check_columns(
+        self.categorical_features = check_column_indices(
             "categorical_features", categorical_features, n_features
         )
         # The user's categorical columns; categorical_features becomes every column once
@@ -833,7 +835,7 @@ class LimeTabularExplainer:
         )
         if self.mode == "classification":
             n_classes = outputs.shape[1]
-            explanation.class_names = self._class_names_for(n_classes)
+            explanation.class_names = class_names_for(self.class_names, n_classes, "predict_fn")
             explanation.predict_proba = outputs[0]
             if top_labels:
                 ranked = np.argsort(outputs[0], kind="stable")[::-1][:top_labels]
@@ -1129,17 +1131,6 @@ class LimeTabularExplainer:
             feature_indexes=feature_indexes,
         )
 
-    def _class_names_for(self, n_classes: int) -> list:
-        if self.class_names is None:
-            return [str(i) for i in range(n_classes)]
-        names = list(self.class_names)
-        if len(names) < n_classes:
-            raise ValueError(
-                f"class_names has {len(names)} names but the model returned {n_classes} "
-                "columns; give one name per class"
-            )
-        return names
-
     def _check_data_row(self, data_row: Any) -> tuple[np.ndarray, sp.csr_matrix | None]:
         n_features = len(self.feature_names)
         if sp.issparse(data_row):
@@ -1377,27 +1368,6 @@ def _check_training_data(training_data: Any) -> Any:
     if not np.all(np.isfinite(data)):
         raise ValueError("training_data contains NaN or infinite values")
     return data
-
-
-def _check_columns(name: str, indices: Any, n_features: int) -> list[int]:
-    if indices is None:
-        return []
-    try:
-        values = list(indices)
-    except TypeError as err:
-        raise TypeError(
-            f"{name} must be a list of column indices; got {describe(indices)}"
-        ) from err
-    out = []
-    for v in values:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must contain integer column indices; got {describe(v)}")
-        if not 0 <= v < n_features:
-            raise ValueError(
-                f"{name} must contain column indices in [0, {n_features - 1}]; got {int(v)}"
-            )
-        out.append(int(v))
-    return out
 
 
 def _stats_categories(stats: Mapping, feature: int) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ from ._validation import (
     check_positive_float,
     check_positive_int,
     check_random_state,
+    class_names_for,
     describe,
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
@@ -694,7 +695,7 @@ class LimeTextExplainer:
             name="classifier_fn",
         )
         n_classes = predictions.shape[1]
-        class_names = self._class_names_for(n_classes)
+        class_names = class_names_for(self.class_names, n_classes)
         if top_labels:
             ranked = np.argsort(predictions[0], kind="stable")[::-1][:top_labels]
             labels = tuple(int(label) for label in ranked)
@@ -741,17 +742,6 @@ class LimeTextExplainer:
             bow=self.bow,
             mask_string=self.mask_string,
         )
-
-    def _class_names_for(self, n_classes: int) -> list:
-        if self.class_names is None:
-            return [str(i) for i in range(n_classes)]
-        names = list(self.class_names)
-        if len(names) < n_classes:
-            raise ValueError(
-                f"class_names has {len(names)} names but classifier_fn returned {n_classes} "
-                "columns; give one name per class"
-            )
-        return names
 
     def _sample_masks(self, n_features: int, num_samples: int, sampler: str = "lime") -> np.ndarray:
         """Row 0 all ones; row i removes ``k ~ U{1..n_features}`` distinct random features.

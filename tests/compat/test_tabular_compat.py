@@ -17,6 +17,7 @@ lime_submodular = pytest.importorskip("lime.submodular_pick")
 from limewidgets.lime import discretize as our_discretize  # noqa: E402
 from limewidgets.lime import lime_tabular as our_tabular  # noqa: E402
 from limewidgets.lime import submodular_pick as our_submodular  # noqa: E402
+from tests.compat._signatures import comparable_parameters, public_methods  # noqa: E402
 
 TABULAR_CLASSES = ["LimeTabularExplainer", "RecurrentTabularExplainer", "TableDomainMapper"]
 DISCRETIZERS = [
@@ -29,24 +30,11 @@ DISCRETIZERS = [
 IRIS = load_iris()
 
 
-def _comparable_parameters(function) -> list[tuple]:
-    """(name, kind, default) of every parameter except our keyword-only additions."""
-    return [
-        (p.name, p.kind, p.default)
-        for p in inspect.signature(function).parameters.values()
-        if p.kind is not inspect.Parameter.KEYWORD_ONLY
-    ]
-
-
-def _public_methods(cls) -> list[str]:
-    return sorted(name for name, _ in inspect.getmembers(cls, inspect.isfunction) if name[0] != "_")
-
-
 def _assert_same_api(theirs_cls, ours_cls) -> None:
-    assert _comparable_parameters(ours_cls.__init__) == _comparable_parameters(theirs_cls.__init__)
-    for method in _public_methods(theirs_cls):
+    assert comparable_parameters(ours_cls.__init__) == comparable_parameters(theirs_cls.__init__)
+    for method in public_methods(theirs_cls):
         assert hasattr(ours_cls, method), f"{ours_cls.__name__}.{method} is missing"
-        assert _comparable_parameters(getattr(ours_cls, method)) == _comparable_parameters(
+        assert comparable_parameters(getattr(ours_cls, method)) == comparable_parameters(
             getattr(theirs_cls, method)
         ), f"{ours_cls.__name__}.{method}"
 

@@ -11,6 +11,7 @@ import pytest
 lime_text = pytest.importorskip("lime.lime_text")
 
 from limewidgets.lime import lime_text as ours  # noqa: E402
+from tests.compat._signatures import comparable_parameters, public_methods  # noqa: E402
 
 CLASSES = ["LimeTextExplainer", "IndexedString", "IndexedCharacters", "TextDomainMapper"]
 
@@ -26,19 +27,6 @@ DOCUMENTS = [
 ]
 
 
-def _comparable_parameters(function) -> list[tuple]:
-    """(name, kind, default) of every parameter except our keyword-only additions."""
-    return [
-        (p.name, p.kind, p.default)
-        for p in inspect.signature(function).parameters.values()
-        if p.kind is not inspect.Parameter.KEYWORD_ONLY
-    ]
-
-
-def _public_methods(cls) -> list[str]:
-    return sorted(name for name, _ in inspect.getmembers(cls, inspect.isfunction) if name[0] != "_")
-
-
 @pytest.mark.parametrize("name", CLASSES)
 def test_module_exports_the_same_classes(name):
     assert hasattr(ours, name)
@@ -48,10 +36,10 @@ def test_module_exports_the_same_classes(name):
 @pytest.mark.parametrize("name", CLASSES)
 def test_signatures_match_lime(name):
     theirs_cls, ours_cls = getattr(lime_text, name), getattr(ours, name)
-    assert _comparable_parameters(ours_cls.__init__) == _comparable_parameters(theirs_cls.__init__)
-    for method in _public_methods(theirs_cls):
+    assert comparable_parameters(ours_cls.__init__) == comparable_parameters(theirs_cls.__init__)
+    for method in public_methods(theirs_cls):
         assert hasattr(ours_cls, method), f"{name}.{method} is missing"
-        assert _comparable_parameters(getattr(ours_cls, method)) == _comparable_parameters(
+        assert comparable_parameters(getattr(ours_cls, method)) == comparable_parameters(
             getattr(theirs_cls, method)
         ), f"{name}.{method}"
 
