@@ -29,10 +29,10 @@ from sklearn.preprocessing import StandardScaler
 
 try:  # run as a script (benchmarks/ on sys.path) or imported from the repository root
     from _stability import jaccard_with_se, largest_features, relative_weight_sd
-    from _timing import measure_overhead
+    from _timing import measure_interleaved
 except ImportError:  # pragma: no cover
     from benchmarks._stability import jaccard_with_se, largest_features, relative_weight_sd
-    from benchmarks._timing import measure_overhead
+    from benchmarks._timing import measure_interleaved
 
 NUM_SAMPLES = 5000
 TOP_K = 5
@@ -45,21 +45,6 @@ def make_case():
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     model.fit(data.data, data.target)
     return data.data, [str(n) for n in data.feature_names], model.predict_proba
-
-
-def _interleaved(run_a, run_b, model, repeat: int) -> tuple[tuple, tuple]:
-    """Best overheads of two runs measured alternately (a, b, a, b, ...), and their results.
-
-    Alternating exposes both libraries to the same load on a shared, noisy machine.
-    """
-    best_a = best_b = float("inf")
-    result_a = result_b = None
-    for _ in range(repeat):
-        overhead, result_a = measure_overhead(run_a, model, 1)
-        best_a = min(best_a, overhead)
-        overhead, result_b = measure_overhead(run_b, model, 1)
-        best_b = min(best_b, overhead)
-    return (best_a, best_b), (result_a, result_b)
 
 
 def _top_features(explanation, k: int = TOP_K) -> list[int]:
@@ -122,10 +107,10 @@ def run(repeat: int = 3, seeds: int = 100) -> dict[str, Any]:
     model(data[:1].repeat(NUM_SAMPLES, axis=0))
     model_seconds = time.perf_counter() - start
 
-    (ours_overhead, lime_overhead), (ours_exp, lime_exp) = _interleaved(
+    (ours_overhead, lime_overhead), (ours_exp, lime_exp) = measure_interleaved(
         run_ours, run_lime, model, repeat
     )
-    (ours_explain_only, lime_explain_only), _ = _interleaved(
+    (ours_explain_only, lime_explain_only), _ = measure_interleaved(
         explain_ours, explain_lime, model, repeat
     )
 

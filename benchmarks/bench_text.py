@@ -29,10 +29,10 @@ from sklearn.pipeline import make_pipeline
 
 try:  # run as a script (benchmarks/ on sys.path) or imported from the repository root
     from _stability import jaccard_with_se, largest_features, relative_weight_sd
-    from _timing import measure_overhead
+    from _timing import measure_interleaved
 except ImportError:  # pragma: no cover
     from benchmarks._stability import jaccard_with_se, largest_features, relative_weight_sd
-    from benchmarks._timing import measure_overhead
+    from benchmarks._timing import measure_interleaved
 
 NUM_SAMPLES = 5000
 TOP_K = 5
@@ -145,8 +145,9 @@ def run(repeat: int = 3, seeds: int = 60) -> dict[str, Any]:
     model([document] * NUM_SAMPLES)
     model_seconds = time.perf_counter() - start
 
-    ours_overhead, ours_exp = measure_overhead(run_ours, model, repeat)
-    lime_overhead, lime_exp = measure_overhead(run_lime, model, repeat)
+    (ours_overhead, lime_overhead), (ours_exp, lime_exp) = measure_interleaved(
+        run_ours, run_lime, model, repeat
+    )
 
     stability = {
         "ours": _stability([run_ours(model, seed) for seed in range(seeds)]),

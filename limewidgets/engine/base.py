@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge, lars_path
 from sklearn.metrics import pairwise_distances
 
@@ -432,11 +432,10 @@ class LimeBase:
         rng = np.random.RandomState(n * 7919 + x_used.shape[1])
         holdout = np.zeros(n, dtype=bool)
         holdout[1 + rng.permutation(n - 1)[: max(1, (n - 1) // 5)]] = True
-        regressor = self._make_regressor(model_regressor)
-        if model_regressor is not None:
-            from sklearn.base import clone
-
-            try:
+        if model_regressor is None:
+            regressor = self._make_regressor(None)
+        else:
+            try:  # a fresh copy: the user's regressor holds the explanation's own fit
                 regressor = clone(model_regressor)
             except TypeError:
                 return float("nan")
