@@ -435,12 +435,16 @@ class _BinTable:
         self.mass = np.where(ok, scipy.special.ndtr(b_low) - self.p_low, 0.0)
         self.spread = np.where(flip, -self.scale, self.scale)
         self.extreme = ok & (scipy.special.log_ndtr(b_low) < -650.0)
+        self._rejection_table = np.stack([self.loc, self.scale, self.low, self.high])
 
     def sample(self, entry: np.ndarray, generator: np.random.Generator) -> np.ndarray:
         """Draw one value for each table entry index in ``entry`` (any shape)."""
         flat = entry.ravel()
-        low, high = self.low.take(flat), self.high.take(flat)
-        values = self.loc.take(flat) + self.scale.take(flat) * generator.standard_normal(flat.size)
+        # One gather of the four per-entry constants instead of four (the hot path).
+        loc, scale, low, high = self._rejection_table.take(flat, axis=1)
+        values = generator.standard_normal(flat.size)
+        values *= scale
+        values += loc
         rejected = np.flatnonzero((values < low) | (values > high))
         if rejected.size:
             left = flat[rejected]
