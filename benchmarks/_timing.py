@@ -35,7 +35,9 @@ class TimedModel:
         return out
 
 
-def measure_overhead(run: Callable[[TimedModel], Any], model: Callable[[Any], Any], repeat: int = 3):
+def measure_overhead(
+    run: Callable[[TimedModel], Any], model: Callable[[Any], Any], repeat: int = 3
+):
     """Run ``run(timed_model)`` ``repeat`` times; return (best overhead seconds, last result).
 
     The minimum over repeats is the least noisy estimate on a shared machine.

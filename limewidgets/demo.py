@@ -27,7 +27,11 @@ def make_reviews(n: int, rng: np.random.RandomState) -> tuple[list[str], np.ndar
         label = rng.randint(2)
         strong = POSITIVE if label else NEGATIVE
         weak = NEGATIVE if label else POSITIVE
-        words = list(rng.choice(NEUTRAL, 8)) + list(rng.choice(strong, 2)) + list(rng.choice(weak, rng.randint(0, 2)))
+        words = (
+            list(rng.choice(NEUTRAL, 8))
+            + list(rng.choice(strong, 2))
+            + list(rng.choice(weak, rng.randint(0, 2)))
+        )
         rng.shuffle(words)
         docs.append(" ".join(words))
         labels.append(label)
@@ -65,7 +69,9 @@ def tabular_demo(seed: int = 0):
         class_names=list(iris.target_names),
         random_state=seed,
     )
-    return explainer.explain_instance(iris.data[120], model.predict_proba, num_features=4, top_labels=1)
+    return explainer.explain_instance(
+        iris.data[120], model.predict_proba, num_features=4, top_labels=1
+    )
 
 
 def image_features(images: np.ndarray) -> np.ndarray:
@@ -107,7 +113,7 @@ def image_demo(seed: int = 0):
     def predict(images: np.ndarray) -> np.ndarray:
         return clf.predict_proba(image_features(images))
 
-    photo = (resize(cat, (size, int(size * cat.shape[1] / cat.shape[0])), anti_aliasing=True) * 255)
+    photo = resize(cat, (size, int(size * cat.shape[1] / cat.shape[0])), anti_aliasing=True) * 255
     photo = photo.astype(np.uint8)
     segmenter = SegmentationAlgorithm("slic", n_segments=40, compactness=10, start_label=1)
     explainer = LimeImageExplainer(random_state=seed)

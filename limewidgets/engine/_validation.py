@@ -97,7 +97,9 @@ def check_labels_argument(name: str, labels: Any) -> tuple[int, ...]:
     try:
         values = tuple(labels)
     except TypeError as err:
-        raise TypeError(f"{name} must be an iterable of class indices; got {describe(labels)}") from err
+        raise TypeError(
+            f"{name} must be an iterable of class indices; got {describe(labels)}"
+        ) from err
     out = []
     for v in values:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
@@ -137,9 +139,7 @@ def check_model_output(
     try:
         arr = np.asarray(output, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"{name} must return a numeric array; got {describe(output)}"
-        ) from err
+        raise TypeError(f"{name} must return a numeric array; got {describe(output)}") from err
     if mode == "regression":
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
@@ -196,7 +196,9 @@ def check_column_indices(name: str, indices: Any, n_features: int) -> list[int]:
     try:
         values = list(indices)
     except TypeError as err:
-        raise TypeError(f"{name} must be a list of column indices; got {describe(indices)}") from err
+        raise TypeError(
+            f"{name} must be a list of column indices; got {describe(indices)}"
+        ) from err
     out = []
     for v in values:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):

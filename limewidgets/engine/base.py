@@ -312,7 +312,9 @@ class LimeBase:
         weights = np.asarray(weights, dtype=float)
         y = np.asarray(neighborhood_labels)
         y = y[:, label] if y.ndim == 2 else y
-        used = self.feature_selection(neighborhood_data, y, weights, num_features, feature_selection)
+        used = self.feature_selection(
+            neighborhood_data, y, weights, num_features, feature_selection
+        )
         used = np.asarray(used, dtype=int)
         x_used = neighborhood_data[:, used]
         regressor = self._make_regressor(model_regressor)

@@ -158,9 +158,7 @@ class BaseDiscretizer:
     ) -> None:
         data = _as_2d_float("data", data)
         n_features = data.shape[1]
-        categorical = check_column_indices(
-            "categorical_features", categorical_features, n_features
-        )
+        categorical = check_column_indices("categorical_features", categorical_features, n_features)
         if feature_names is None or len(feature_names) != n_features:
             raise ValueError(
                 f"feature_names must have one name per column ({n_features}); got "
@@ -649,5 +647,3 @@ def _as_2d_float(name: str, data: Any) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array; got {describe(arr)}")
     return arr
-
-

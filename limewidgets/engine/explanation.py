@@ -276,9 +276,7 @@ class Explanation:
                 parts.append(
                     html_view.value_chart(self.predicted_value, self.min_value, self.max_value)
                 )
-            parts.append(
-                html_view.weight_chart("Explanation", self.as_list(), "lower", "higher")
-            )
+            parts.append(html_view.weight_chart("Explanation", self.as_list(), "lower", "higher"))
             first = self.dummy_label
         if first is not None:
             parts.append(

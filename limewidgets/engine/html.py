@@ -64,7 +64,7 @@ def weight_color(weight: float, max_abs: float) -> str:
 def page(body: str, title: str = "LIME explanation") -> str:
     """Wrap a fragment in a complete, standalone HTML page."""
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head>"
         f"<body>{body}</body></html>"
     )
@@ -85,7 +85,7 @@ def proba_chart(class_names: Sequence[Any], probabilities: Iterable[float], top:
         width = max(0.0, min(1.0, probs[i])) * 100
         rows.append(
             f'<div class="lw-row"><span class="lw-name" title="{esc(class_names[i])}">'
-            f"{esc(class_names[i])}</span><span class=\"lw-track\"><span class=\"lw-bar\" "
+            f'{esc(class_names[i])}</span><span class="lw-track"><span class="lw-bar" '
             f'style="left:0;width:{width:.1f}%;background:{color}"></span></span>'
             f'<span class="lw-val">{probs[i]:.2f}</span></div>'
         )

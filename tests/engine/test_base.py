@@ -46,9 +46,7 @@ def test_distances_match_sklearn(metric):
     np.testing.assert_allclose(distances_to_first(sp.csr_matrix(x), metric), expected, atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    "method", ["forward_selection", "highest_weights", "lasso_path", "auto"]
-)
+@pytest.mark.parametrize("method", ["forward_selection", "highest_weights", "lasso_path", "auto"])
 def test_feature_selection_finds_true_features(neighbourhood, method):
     x, labels, d = neighbourhood
     base = LimeBase(make_kernel_fn(None, 25), random_state=0)
@@ -71,9 +69,11 @@ def test_forward_selection_matches_per_candidate_ols(neighbourhood):
     for _ in range(4):  # the brute-force definition lime uses
         best = max(
             (j for j in range(x.shape[1]) if j not in used),
-            key=lambda j: Ridge(alpha=0)
-            .fit(x[:, used + [j]], y, sample_weight=w)
-            .score(x[:, used + [j]], y, sample_weight=w),
+            key=lambda j: (
+                Ridge(alpha=0)
+                .fit(x[:, used + [j]], y, sample_weight=w)
+                .score(x[:, used + [j]], y, sample_weight=w)
+            ),
         )
         used.append(best)
     fast = LimeBase(make_kernel_fn(None, 25)).forward_selection(x, y, w, 4)
