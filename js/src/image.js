@@ -6,29 +6,26 @@
 // functions are exported so they can be tested without a canvas.
 
 import {
-  NEGATIVE_RGB,
-  POSITIVE_RGB,
   buildControls,
-  buildCounterfactual,
-  buildLivePanel,
+  buildMaskActions,
   buildOriginalOutput,
+  traitCheckbox,
+  weightChart,
+} from "./components.js";
+import { buildCounterfactual } from "./counterfactual.js";
+import { commitState, createSubscriptions, h, mountRoot, removeFromOriginal, uniqueId } from "./dom.js";
+import { buildLivePanel } from "./live.js";
+import {
   className,
-  commitState,
-  createSubscriptions,
   formatSigned,
-  h,
   labelEntry,
   maskEstimate,
   maxAbsWeight,
-  mountRoot,
+  NEGATIVE_RGB,
+  POSITIVE_RGB,
   selectFeatures,
   toggledState,
-  traitCheckbox,
-  uniqueId,
-  weightChart,
-  buildMaskActions,
-  removeFromOriginal,
-} from "./shared.js";
+} from "./logic.js";
 
 export { mountStandalone } from "./standalone.js";
 

@@ -2,25 +2,18 @@
 // new raw row to Python (which re-queries the model); the surrogate estimate applies each feature's
 // rule (bin / equal / scale, exactly the explainer's interpretable representation) in the browser.
 
+import { buildControls, buildOriginalOutput, weightChart } from "./components.js";
+import { button, commitState, createSubscriptions, h, mountRoot, uniqueId } from "./dom.js";
+import { buildLivePanel } from "./live.js";
 import {
   applyRule,
-  buildControls,
-  buildLivePanel,
-  buildOriginalOutput,
-  button,
   className,
-  commitState,
-  createSubscriptions,
   formatNumber,
   formatSigned,
-  h,
   labelEntry,
-  mountRoot,
   selectFeatures,
   tabularEstimate,
-  uniqueId,
-  weightChart,
-} from "./shared.js";
+} from "./logic.js";
 
 export { mountStandalone } from "./standalone.js";
 

@@ -2,27 +2,20 @@
 // it (every occurrence when the explanation used bag-of-words, that position otherwise, as encoded in
 // each token's feature id) and Python re-queries the model.
 
+import { buildControls, buildMaskActions, buildOriginalOutput, weightChart } from "./components.js";
+import { buildCounterfactual } from "./counterfactual.js";
+import { commitState, createSubscriptions, h, mountRoot, removeFromOriginal } from "./dom.js";
+import { buildLivePanel } from "./live.js";
 import {
-  buildControls,
-  buildCounterfactual,
-  buildLivePanel,
-  buildOriginalOutput,
   className,
-  commitState,
-  createSubscriptions,
   formatSigned,
-  h,
   labelEntry,
   maskEstimate,
   maxAbsWeight,
-  mountRoot,
   selectFeatures,
   toggledState,
-  weightChart,
   weightColor,
-  buildMaskActions,
-  removeFromOriginal,
-} from "./shared.js";
+} from "./logic.js";
 
 export { mountStandalone } from "./standalone.js";
 

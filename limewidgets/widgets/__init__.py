@@ -5,7 +5,8 @@ Importing this package registers the widgets with the engine, so that
 """
 
 from ..engine.explanation import register_widget
-from ._base import ExplanationWidget, MaskExplanationWidget
+from ._base import ExplanationWidget
+from ._mask import MaskExplanationWidget
 from .image import ImageExplanationWidget
 from .tabular import TabularExplanationWidget
 from .text import TextExplanationWidget

@@ -1,14 +1,14 @@
-"""The shared base of the explanation widgets: traits, live re-queries, errors, pending state.
+"""The shared base of the explanation widgets: live re-queries, errors, pending state, Python API.
 
-State lives in traits (see ``CONTRACT.md`` next to this file): the browser sets what the user
-edited (``state``, ``state_id``, ``label``, ...), Python observes it, queries the real model with
-an instance built by the explanation's own ``perturbation.make_instances`` and answers in result
-traits (``real_output``, ``real_state_id``, ``surrogate_output``, ``pending``, ``error``,
-``error_state_id``).
+State lives in traits (declared in ``_contract.py``, described in ``CONTRACT.md``): the browser
+sets what the user edited (``state``, ``state_id``, ``label``, ...), Python observes it, queries
+the real model with an instance built by the explanation's own ``perturbation.make_instances``
+and answers in result traits (``real_output``, ``real_state_id``, ``surrogate_output``,
+``pending``, ``error``, ``error_state_id``).
 
-Re-queries never block the kernel when ``threaded=True``: a single worker thread computes only
-the newest pending state (a one-slot mailbox, not a queue), so a burst of edits costs at most two
-model calls: the one already running and the latest.
+Re-queries never block the kernel when ``threaded=True``: a :class:`~._worker.RequeryWorker`
+computes only the newest pending state (a one-slot mailbox, not a queue), so a burst of edits
+costs at most two model calls: the one already running and the latest.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-import anywidget
 import numpy as np
 import traitlets
 
@@ -27,45 +26,12 @@ from ..engine._validation import check_callable, check_positive_int, describe
 from ..engine.batching import predict_in_batches
 from ..engine.counterfactual import DEFAULT_MAX_QUERIES, find_counterfactual
 from ..engine.explanation import LabelNotExplainedError
-
-STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
-CSS_PATH = STATIC_DIR / "widgets.css"
-
-
-def placeholder_esm(kind: str) -> str:
-    """A tiny module that says the JavaScript bundle is missing (before ``npm run build``)."""
-    return (
-        "export default { render({ el }) { el.textContent = "
-        f"'limewidgets: the {kind} widget bundle (limewidgets/static/{kind}.js) is missing; "
-        "build it with: cd js && npm install && npm run build'; } };\n"
-    )
+from ._contract import ExplanationTraits, check_state_values, finite_or_none, format_error
+from ._export import save_html
+from ._worker import RequeryWorker
 
 
-def bundle_source(kind: str) -> pathlib.Path | str:
-    """What ``_esm`` points at: ``static/<kind>.js`` when built, else a placeholder module."""
-    path = STATIC_DIR / f"{kind}.js"
-    return path if path.is_file() else placeholder_esm(kind)
-
-
-def css_source() -> pathlib.Path | str:
-    """What ``_css`` points at: ``static/widgets.css`` when built, else an empty stylesheet."""
-    return CSS_PATH if CSS_PATH.is_file() else ""
-
-
-def finite_or_none(value: Any) -> float | None:
-    """``float(value)``, or ``None`` for missing / NaN / infinite values (JSON has no NaN)."""
-    if value is None:
-        return None
-    number = float(np.asarray(value, dtype=float).ravel()[0])
-    return number if np.isfinite(number) else None
-
-
-def format_error(err: BaseException) -> str:
-    """``"ExceptionType: message"``, the text the widget shows for a failed model call."""
-    return f"{type(err).__name__}: {err}"
-
-
-class ExplanationWidget(anywidget.AnyWidget):
+class ExplanationWidget(ExplanationTraits):
     """Base class of the interactive explanation widgets (one subclass per data kind).
 
     Parameters
@@ -96,34 +62,6 @@ class ExplanationWidget(anywidget.AnyWidget):
 
     _kind: ClassVar[str] = ""
 
-    # ---- Python -> JS
-    kind = traitlets.Unicode("").tag(sync=True)
-    mode = traitlets.Unicode("classification").tag(sync=True)
-    class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    labels = traitlets.List(traitlets.Int()).tag(sync=True)
-    explanations = traitlets.Dict().tag(sync=True)
-    feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    original_output = traitlets.List(traitlets.Float()).tag(sync=True)
-    min_value = traitlets.Float(0.0).tag(sync=True)
-    max_value = traitlets.Float(1.0).tag(sync=True)
-    initial_state = traitlets.List().tag(sync=True)
-    real_output = traitlets.List(traitlets.Float()).tag(sync=True)
-    real_state_id = traitlets.Int(0).tag(sync=True)
-    surrogate_output = traitlets.Float(0.0).tag(sync=True)
-    pending = traitlets.Bool(False).tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)
-    # The state_id whose query failed with `error` (-1: none), so the browser knows Python
-    # answered that edit even though `real_state_id` stays on the last good state.
-    error_state_id = traitlets.Int(-1).tag(sync=True)
-    counterfactual = traitlets.Dict().tag(sync=True)
-    static = traitlets.Bool(False).tag(sync=True)
-    # ---- JS -> Python
-    state = traitlets.List().tag(sync=True)
-    state_id = traitlets.Int(0).tag(sync=True)
-    label = traitlets.Int(0).tag(sync=True)
-    num_features = traitlets.Int(10).tag(sync=True)
-    counterfactual_request = traitlets.Int(0).tag(sync=True)
-
     def __init__(
         self,
         explanation: Any,
@@ -149,16 +87,13 @@ class ExplanationWidget(anywidget.AnyWidget):
         self.threaded = bool(threaded)
         self.max_queries = check_positive_int("max_queries", max_queries, minimum=2)
         self._ready = False
-        # One lock guards the request slots, the worker's life and publishing of results.
+        # One lock guards the worker's mailboxes and the publishing of results.
         self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
         # Model calls are serialised: models are rarely thread-safe.
         self._model_lock = threading.Lock()
-        self._state_request: tuple[int, np.ndarray] | None = None
-        self._counterfactual_request: int | None = None
-        self._busy = False
-        self._closing = False
-        self._worker: threading.Thread | None = None
+        self._worker = RequeryWorker(
+            self, ("state", "search"), name=f"limewidgets-{self._kind}-requery", lock=self._lock
+        )
         self._latest_state_id = 0
 
         mode = explanation.mode
@@ -297,20 +232,7 @@ class ExplanationWidget(anywidget.AnyWidget):
 
     def _validate_state(self, values: Any) -> np.ndarray:
         """Check a ``state`` coming from the browser or the Python API; return it as floats."""
-        n_features = int(self.perturbation.n_features)
-        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
-            raise TypeError(f"state must be a list of {n_features} numbers; got {describe(values)}")
-        try:
-            row = np.asarray(values, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"state must contain only numbers; got {describe(values)}") from err
-        if row.shape != (n_features,):
-            raise ValueError(
-                f"state must have {n_features} values (one per feature); got {describe(row)}"
-            )
-        if not np.all(np.isfinite(row)):
-            raise ValueError("state must contain finite numbers; got NaN or infinity")
-        return row
+        return check_state_values(values, int(self.perturbation.n_features))
 
     # ------------------------------------------------------------------ model and surrogate
     def _query(self, row: np.ndarray) -> list[float]:
@@ -338,21 +260,6 @@ class ExplanationWidget(anywidget.AnyWidget):
         return self._surrogate(self._validate_state(self.state), self.label)
 
     # ------------------------------------------------------------------ trait observers
-    @traitlets.validate("label")
-    def _valid_label(self, proposal: dict) -> int:
-        value = proposal["value"]
-        if getattr(self, "_ready", False) and value not in self.labels:
-            raise traitlets.TraitError(
-                f"label must be one of the explained labels {list(self.labels)}; got {value}"
-            )
-        return value
-
-    @traitlets.validate("num_features")
-    def _valid_num_features(self, proposal: dict) -> int:
-        if proposal["value"] < 1:
-            raise traitlets.TraitError(f"num_features must be >= 1; got {proposal['value']}")
-        return proposal["value"]
-
     @traitlets.observe("label")
     def _on_label(self, change: dict) -> None:
         if not self._ready:
@@ -384,10 +291,8 @@ class ExplanationWidget(anywidget.AnyWidget):
                 self.pending = False
             return
         with self._lock:
-            self._state_request = (state_id, row)  # replaces any older waiting request
             self.pending = True
-            self._ensure_worker()
-            self._changed.notify_all()
+            self._worker.submit("state", (state_id, row))  # replaces an older waiting edit
 
     @traitlets.observe("counterfactual_request")
     def _on_counterfactual_request(self, change: dict) -> None:
@@ -402,59 +307,25 @@ class ExplanationWidget(anywidget.AnyWidget):
                 self.pending = False
             return
         with self._lock:
-            self._counterfactual_request = request
             self.pending = True
-            self._ensure_worker()
-            self._changed.notify_all()
+            self._worker.submit("search", request)
 
-    # ------------------------------------------------------------------ the worker
-    def _ensure_worker(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
-            self._closing = False
-            self._worker = threading.Thread(
-                target=self._work, name=f"limewidgets-{self._kind}-requery", daemon=True
-            )
-            self._worker.start()
+    # ------------------------------------------------------------------ the worker's jobs
+    def _run_job(self, slot: str, payload: Any) -> None:
+        if slot == "state":
+            state_id, row = payload
+            self._compute_state(state_id, row)
+        else:
+            self._answer_counterfactual(payload)
 
-    def _has_work(self) -> bool:
-        return self._state_request is not None or self._counterfactual_request is not None
+    def _job_failed(self, slot: str, payload: Any, err: Exception) -> None:
+        with self._lock, self.hold_sync():
+            self.error = format_error(err)
+            if slot == "state" and payload[0] == self._latest_state_id:
+                self.error_state_id = payload[0]
 
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._changed.wait_for(lambda: self._has_work() or self._closing)
-                if self._closing:
-                    return
-                job_state_id = None  # the state this job answers (None: a search)
-                if self._state_request is not None:
-                    state_id, row = self._state_request
-                    self._state_request = None
-                    job_state_id = state_id
-
-                    def job(state_id: int = state_id, row: np.ndarray = row) -> None:
-                        self._compute_state(state_id, row)
-
-                else:
-                    request = self._counterfactual_request
-                    self._counterfactual_request = None
-
-                    def job(request: int = request) -> None:
-                        self._answer_counterfactual(request)
-
-                self._busy = True
-            try:
-                job()
-            except Exception as err:  # never let the worker die: show the problem instead
-                with self._lock, self.hold_sync():
-                    self.error = format_error(err)
-                    if job_state_id is not None and job_state_id == self._latest_state_id:
-                        self.error_state_id = job_state_id
-            finally:
-                with self._lock:
-                    self._busy = False
-                    if not self._has_work():
-                        self.pending = False
-                    self._changed.notify_all()
+    def _worker_idle(self) -> None:
+        self.pending = False
 
     def _compute_state(self, state_id: int, row: np.ndarray) -> None:
         """Query the model for ``row`` and publish the result unless a newer state exists."""
@@ -492,18 +363,13 @@ class ExplanationWidget(anywidget.AnyWidget):
         bool
             True if the widget is idle, False if the timeout expired first.
         """
-        with self._lock:
-            return self._changed.wait_for(
-                lambda: not self._busy and not self._has_work(), timeout=timeout
-            )
+        return self._worker.wait(timeout)
 
     def close(self) -> None:
         """Stop the worker thread and close the widget."""
-        changed = getattr(self, "_changed", None)  # absent if the constructor failed early
-        if changed is not None:
-            with changed:
-                self._closing = True
-                changed.notify_all()
+        worker = getattr(self, "_worker", None)  # absent if the constructor failed early
+        if worker is not None:
+            worker.close()
         super().close()
 
     # ------------------------------------------------------------------ Python API
@@ -603,80 +469,4 @@ class ExplanationWidget(anywidget.AnyWidget):
         -------
         pathlib.Path
         """
-        from ._export import save_html
-
         return save_html(self, path, title=title)
-
-
-class MaskExplanationWidget(ExplanationWidget):
-    """Shared logic of the widgets whose edits are keep-masks (text words, image superpixels)."""
-
-    def _state_to_json(self, row: np.ndarray) -> list:
-        return [int(v) for v in row]
-
-    def _validate_state(self, values: Any) -> np.ndarray:
-        row = super()._validate_state(values)
-        if not np.all((row == 0) | (row == 1)):
-            raise ValueError("state must be a mask of 0 (removed) and 1 (kept) values")
-        return row
-
-    def _check_feature(self, feature_id: Any) -> int:
-        n_features = int(self.perturbation.n_features)
-        if isinstance(feature_id, (bool, np.bool_)) or not isinstance(feature_id, numbers.Integral):
-            raise TypeError(f"feature_id must be an integer feature id; got {describe(feature_id)}")
-        if not 0 <= feature_id < n_features:
-            raise ValueError(f"feature_id must be in [0, {n_features - 1}]; got {feature_id}")
-        return int(feature_id)
-
-    def toggle(self, feature_id: int) -> None:
-        """Remove a kept feature, or put a removed one back (then re-query the model).
-
-        Parameters
-        ----------
-        feature_id : int
-            The feature's id (its position in ``state``).
-        """
-        feature_id = self._check_feature(feature_id)
-        row = self._validate_state(self.state).copy()
-        row[feature_id] = 1.0 - row[feature_id]
-        self._set_state(row)
-
-    def _top_positive(self, k: int | None) -> np.ndarray:
-        k = self.num_features if k is None else check_positive_int("k", k)
-        weights = self.explanation.local_exp[self._weights_key()]
-        positive = [(int(f), float(w)) for f, w in weights if float(w) > 0]
-        positive.sort(key=lambda fw: -fw[1])
-        return np.array([f for f, _ in positive[:k]], dtype=int)
-
-    def _weights_key(self) -> int:
-        return self.label if self.explanation.mode == "classification" else self.labels[0]
-
-    def hide_top(self, k: int | None = None) -> None:
-        """From the original, remove the ``k`` features with the largest positive weights.
-
-        Parameters
-        ----------
-        k : int, optional
-            Default: ``num_features``.
-        """
-        row = self._initial.copy()
-        row[self._top_positive(k)] = 0.0
-        self._set_state(row)
-
-    def keep_top(self, k: int | None = None) -> None:
-        """Remove everything except the ``k`` features with the largest positive weights.
-
-        Parameters
-        ----------
-        k : int, optional
-            Default: ``num_features``.
-        """
-        row = np.zeros_like(self._initial)
-        row[self._top_positive(k)] = 1.0
-        self._set_state(row)
-
-    @property
-    def removed_features(self) -> list[int]:
-        """Ids of the features currently removed (0 in ``state``)."""
-        row = self._validate_state(self.state)
-        return [int(i) for i in np.flatnonzero(row == 0)]

@@ -15,14 +15,13 @@ import json
 import os
 import pathlib
 import re
-import warnings
 from typing import Any
 
 import ipywidgets
 import numpy as np
 
 from ..engine.html import esc
-from ._base import CSS_PATH, STATIC_DIR, placeholder_esm
+from ._assets import bundle_text, css_text
 
 BYTES_MARKER = "$lw_bytes"
 
@@ -95,20 +94,6 @@ def script_text(source: str) -> str:
     return source.replace("<!--", "<\\!--")
 
 
-def bundle_text(kind: str) -> str:
-    """The renderer bundle of ``kind`` (or the placeholder module, with a warning)."""
-    path = STATIC_DIR / f"{kind}.js"
-    if path.is_file():
-        return path.read_text(encoding="utf8")
-    warnings.warn(
-        f"{path} is missing (build it with: cd js && npm install && npm run build); the page "
-        "will only say that the bundle is missing",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-    return placeholder_esm(kind)
-
-
 _LOADER = """
 const root = document.getElementById("lw-root-{uid}");
 try {{
@@ -133,7 +118,7 @@ def standalone_html(widget: Any, title: str | None = None) -> str:
     state = widget_state(widget)
     state_json = script_json(state)
     uid = hashlib.sha1(state_json.encode("utf8")).hexdigest()[:10]
-    css = CSS_PATH.read_text(encoding="utf8") if CSS_PATH.is_file() else ""
+    css = css_text()
     # The stylesheet goes in a <style> element: only "</style" could end it early.
     css = re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
     title = f"limewidgets {kind} explanation" if title is None else str(title)

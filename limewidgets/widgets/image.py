@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..engine._validation import check_positive_int, describe
-from ._base import MaskExplanationWidget, bundle_source, css_source
+from ._assets import bundle_source, css_source
 from ._encoding import (
     IMAGE_ENCODINGS,
     display_size,
@@ -20,6 +20,7 @@ from ._encoding import (
     resize_nearest,
     to_uint8_rgb,
 )
+from ._mask import MaskExplanationWidget
 
 
 def _hidden_image(perturbation: Any) -> Any:

@@ -9,7 +9,9 @@ import numpy as np
 import traitlets
 
 from ..engine._validation import describe
-from ._base import ExplanationWidget, bundle_source, css_source, finite_or_none
+from ._assets import bundle_source, css_source
+from ._base import ExplanationWidget
+from ._contract import finite_or_none
 
 
 def _jsonable(value: Any) -> Any:

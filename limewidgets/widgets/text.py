@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ._base import MaskExplanationWidget, bundle_source, css_source
+from ._assets import bundle_source, css_source
+from ._mask import MaskExplanationWidget
 
 
 class TextExplanationWidget(MaskExplanationWidget):

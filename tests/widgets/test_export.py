@@ -45,7 +45,7 @@ def test_page_inlines_bundle_css_and_state(tmp_path, text_explanation):
     assert "mod.mountStandalone(mod.default, state," in page
     assert "<title>My &lt;review&gt;</title>" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
-    from limewidgets.widgets._base import CSS_PATH
+    from limewidgets.widgets._assets import CSS_PATH
 
     if CSS_PATH.is_file():
         assert CSS_PATH.read_text(encoding="utf8").strip()[:200] in page

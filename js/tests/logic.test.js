@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 
+import { h, uniqueId } from "../src/dom.js";
 import {
   applyRule,
   argmax,
   className,
   formatNumber,
   formatSigned,
-  h,
   hideTopPositive,
   keepTopPositive,
   maskEstimate,
@@ -14,9 +14,8 @@ import {
   tabularEstimate,
   toggledState,
   topPositive,
-  uniqueId,
   weightColor,
-} from "../src/shared.js";
+} from "../src/logic.js";
 import { EVIL_NAME } from "./fake-model.js";
 
 // Sorted by |w| descending, like the `explanations` trait.

@@ -1,0 +1,255 @@
+// Components shared by the renderers: controls, the original output, weight charts, mask actions.
+//
+// Each takes the anywidget model (and the render's subscriptions, so that its listeners are removed
+// on cleanup) and returns an element; the pure semantics live in logic.js.
+
+import { button, commitState, h, uniqueId } from "./dom.js";
+import {
+  className,
+  explainedLabels,
+  formatNumber,
+  formatSigned,
+  hideTopPositive,
+  keepTopPositive,
+  labelEntry,
+  largestWeightCount,
+  maxAbsWeight,
+} from "./logic.js";
+
+/**
+ * The label selector and `num_features` control; both write their trait and call `save_changes`.
+ * @param {object} model
+ * @param {ReturnType<typeof createSubscriptions>} subscriptions
+ * @returns {HTMLElement}
+ */
+export function buildControls(model, subscriptions) {
+  const labelId = uniqueId("label");
+  const countId = uniqueId("num-features");
+  const select = h("select", {
+    id: labelId,
+    class: "lw-w-select",
+    "data-testid": "lw-label-select",
+    on: {
+      change: () => {
+        model.set("label", Number(select.value));
+        model.save_changes();
+      },
+    },
+  });
+  const count = h("input", {
+    id: countId,
+    type: "number",
+    min: 1,
+    step: 1,
+    class: "lw-w-number",
+    "data-testid": "lw-num-features",
+    on: {
+      change: () => {
+        const value = Math.round(Number(count.value));
+        if (!Number.isFinite(value) || value < 1) {
+          count.setAttribute("aria-invalid", "true");
+          return;
+        }
+        count.removeAttribute("aria-invalid");
+        model.set("num_features", value);
+        model.save_changes();
+      },
+    },
+  });
+  const labelField = h("span", { class: "lw-w-field" }, [
+    h("label", { for: labelId, text: model.get("mode") === "regression" ? "Output" : "Explain label" }),
+    select,
+  ]);
+  const countField = h("span", { class: "lw-w-field" }, [
+    h("label", { for: countId, text: "Features shown" }),
+    count,
+  ]);
+
+  const fillLabels = () => {
+    const classNames = model.get("class_names") ?? [];
+    const isRegression = model.get("mode") === "regression";
+    select.replaceChildren(
+      ...explainedLabels(model.get("explanations"), model.get("labels")).map((label) =>
+        h("option", { value: label, text: isRegression ? "predicted value" : className(classNames, label) }),
+      ),
+    );
+    select.value = String(model.get("label"));
+    // A single explained label needs no selector, but keep it in the DOM for tests and layout.
+    labelField.hidden = select.options.length <= 1 && isRegression;
+  };
+  const fillCount = () => {
+    count.max = String(largestWeightCount(model.get("explanations")));
+    count.value = String(model.get("num_features") ?? 10);
+  };
+  fillLabels();
+  fillCount();
+  subscriptions.onChange(["labels", "class_names", "explanations", "label", "mode"], fillLabels);
+  subscriptions.onChange(["num_features", "explanations"], fillCount);
+  return h("div", { class: "lw-w-controls" }, [labelField, countField]);
+}
+
+/**
+ * Horizontal bars of the model's class probabilities for the original instance (top 6), or the
+ * regression value.
+ * @param {object} model
+ * @param {ReturnType<typeof createSubscriptions>} subscriptions
+ * @returns {HTMLElement}
+ */
+export function buildOriginalOutput(model, subscriptions) {
+  const container = h("div", { class: "lw-w-panel lw-w-original" });
+  const update = () => {
+    const output = model.get("original_output") ?? [];
+    const title = h("div", { class: "lw-w-title", text: "Model output for the original instance" });
+    if (model.get("mode") === "regression") {
+      container.replaceChildren(
+        title,
+        valueTrack(output[0], model.get("min_value"), model.get("max_value"), "original"),
+      );
+      return;
+    }
+    const classNames = model.get("class_names") ?? [];
+    const order = Array.from(output.keys())
+      .sort((a, b) => output[b] - output[a] || a - b)
+      .slice(0, 6);
+    container.replaceChildren(
+      title,
+      ...order.map((label) =>
+        h("div", { class: "lw-w-row" }, [
+          h("span", {
+            class: "lw-w-name",
+            title: className(classNames, label),
+            text: className(classNames, label),
+          }),
+          h("span", { class: "lw-w-track" }, [
+            h("span", {
+              class: "lw-w-bar lw-w-proba-bar",
+              style: { left: "0", width: `${(Math.max(0, Math.min(1, output[label])) * 100).toFixed(1)}%` },
+            }),
+          ]),
+          h("span", { class: "lw-w-val", text: formatNumber(output[label]) }),
+        ]),
+      ),
+    );
+  };
+  update();
+  subscriptions.onChange(["original_output", "class_names", "mode", "min_value", "max_value"], update);
+  return container;
+}
+
+/**
+ * A track from `min` to `max` with a marker at `value` (regression).
+ * @returns {HTMLElement}
+ */
+export function valueTrack(value, min, max, kind = "real") {
+  const span = Number(max) - Number(min);
+  const fraction = span > 0 ? (Number(value) - Number(min)) / span : 0.5;
+  const percent = Number.isFinite(fraction) ? Math.max(0, Math.min(1, fraction)) * 100 : 50;
+  return h("div", { class: "lw-w-value-track", "data-marker": kind }, [
+    h("span", { class: "lw-w-val lw-w-min", text: formatNumber(min) }),
+    h("span", { class: "lw-w-track" }, [
+      h("span", { class: `lw-w-marker lw-w-marker-${kind}`, style: { left: `${percent.toFixed(1)}%` } }),
+    ]),
+    h("span", { class: "lw-w-val lw-w-max", text: formatNumber(max) }),
+    h("span", { class: "lw-w-value-text", text: formatNumber(value) }),
+  ]);
+}
+
+/**
+ * Diverging bar chart of `[[feature, weight], ...]` (bars grow from the centre).
+ *
+ * @param {object} options
+ * @param {string} options.title
+ * @param {Array<[number, number]>} options.items
+ * @param {string[]} options.names Feature names by id.
+ * @param {(feature: number) => boolean} [options.isOff] Greys out features that are removed.
+ * @param {(feature: number) => void} [options.onToggle] Makes each row a button that calls it.
+ * @returns {HTMLElement}
+ */
+export function weightChart({ title, items, names, isOff = () => false, onToggle = null }) {
+  const maxAbs = maxAbsWeight(items);
+  const rows = items.map(([feature, weight]) => {
+    const half = maxAbs > 0 ? (Math.abs(weight) / maxAbs) * 50 : 0;
+    const name = names?.[feature] ?? `feature ${feature}`;
+    const off = isOff(feature);
+    const children = [
+      h("span", { class: "lw-w-name", title: String(name), text: String(name) }),
+      h("span", { class: "lw-w-track" }, [
+        h("span", { class: "lw-w-mid" }),
+        h("span", {
+          class: `lw-w-bar ${weight > 0 ? "lw-w-positive" : "lw-w-negative"}`,
+          style: { left: `${(weight >= 0 ? 50 : 50 - half).toFixed(1)}%`, width: `${half.toFixed(1)}%` },
+        }),
+      ]),
+      h("span", { class: "lw-w-val", text: formatSigned(weight) }),
+    ];
+    const rowClass = `lw-w-row${off ? " lw-w-off" : ""}`;
+    if (!onToggle) return h("div", { class: rowClass, dataset: { feature } }, children);
+    return h(
+      "button",
+      {
+        type: "button",
+        class: `${rowClass} lw-w-row-button`,
+        dataset: { feature },
+        "aria-pressed": off ? "true" : "false",
+        title: off ? `restore ${name}` : `remove ${name}`,
+        on: { click: () => onToggle(feature) },
+      },
+      children,
+    );
+  });
+  const empty = items.length === 0 ? [h("div", { class: "lw-w-note", text: "no features to show" })] : [];
+  return h("div", { class: "lw-w-panel lw-w-chart" }, [
+    h("div", { class: "lw-w-title", text: title }),
+    ...rows,
+    ...empty,
+  ]);
+}
+
+/**
+ * A labelled checkbox bound to a Bool trait.
+ * @returns {HTMLElement}
+ */
+export function traitCheckbox(model, subscriptions, trait, text, onChange = null) {
+  const id = uniqueId(trait);
+  const input = h("input", {
+    id,
+    type: "checkbox",
+    "data-testid": `lw-${trait.replaceAll("_", "-")}`,
+    checked: Boolean(model.get(trait)),
+    on: {
+      change: () => {
+        model.set(trait, input.checked);
+        if (onChange) onChange(input.checked);
+        model.save_changes();
+      },
+    },
+  });
+  subscriptions.onChange([trait], () => {
+    input.checked = Boolean(model.get(trait));
+  });
+  return h("span", { class: "lw-w-field" }, [input, h("label", { for: id, text })]);
+}
+
+/**
+ * The Reset / Hide top positive / Keep only top positive buttons of the mask widgets (text and
+ * image), where the edit state is one keep-flag per feature.
+ * `hideText` and `keepText` describe what the buttons do, in the widget's own words.
+ */
+export function buildMaskActions(model, { hideText, keepText }) {
+  const entry = () => labelEntry(model.get("explanations"), Number(model.get("label")));
+  const initial = () => model.get("initial_state") ?? [];
+  const k = () => model.get("num_features") ?? 10;
+  return h("div", { class: "lw-w-buttons" }, [
+    button("Reset", () => commitState(model, initial()), { "data-testid": "lw-reset" }),
+    button(
+      "Hide top positive",
+      () => commitState(model, hideTopPositive(initial(), entry()?.weights ?? [], k())),
+      { "data-testid": "lw-hide-top", title: hideText },
+    ),
+    button(
+      "Keep only top positive",
+      () => commitState(model, keepTopPositive(initial().length, entry()?.weights ?? [], k())),
+      { "data-testid": "lw-keep-top", title: keepText },
+    ),
+  ]);
+}
