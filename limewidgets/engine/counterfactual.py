@@ -9,7 +9,11 @@ with real model calls, all counted against a query budget:
    call) until the model's decision changes.
 3. Prune: try putting each removed feature back, least relevant first, and keep it back when the
    decision stays changed.
-4. Verify: query the final set once more.
+4. Verify: query the final set once more (always a real model call).
+
+Every other row is first looked up in a :class:`~limewidgets.engine.query_cache.QueryCache`
+(by default the explanation's own: its samples and earlier widget re-queries), so no instance is
+sent to the model twice; ``CounterfactualResult.reused`` counts the rows answered that way.
 
 The module is pure numpy (no widget imports) and can be used on its own::
 
@@ -29,6 +33,7 @@ import numpy as np
 from ._validation import check_callable, check_positive_int, describe
 from .batching import predict_in_batches
 from .explanation import LabelNotExplainedError
+from .query_cache import QueryCache
 
 DEFAULT_MAX_QUERIES = 200
 DEFAULT_BATCH_SIZE = 16
@@ -54,12 +59,16 @@ class CounterfactualResult:
         ``[value]`` in regression); the original output when not found.
     queries : int
         Number of instances sent to the model (every row counts, also the verification).
+        Rows answered from the query cache are not sent and not counted here.
     message : str
         A human-readable summary.
     label : int
         The label whose weights ordered the search.
     mask : list of int
         The keep-mask of the counterfactual instance (``initial_state`` when not found).
+    reused : int
+        Rows of the search answered from the query cache (earlier model answers, the
+        explanation's own samples included) instead of a model call.
     """
 
     found: bool
@@ -71,6 +80,7 @@ class CounterfactualResult:
     message: str
     label: int = 0
     mask: list = field(default_factory=list, repr=False)
+    reused: int = 0
 
     def to_dict(self) -> dict:
         """The result as a JSON-able dict (what the widgets' ``counterfactual`` trait holds)."""
@@ -99,6 +109,32 @@ def _weights_vector(explanation: Any, key: Any, n_features: int) -> np.ndarray:
     return weights
 
 
+def _resolve_cache(
+    cache: Any, explanation: Any, classifier_fn: Callable, n_features: int
+) -> QueryCache | None:
+    if cache is False:
+        return None
+    if cache is None or cache is True:
+        own = getattr(explanation, "query_cache", None)
+        same_model = classifier_fn is getattr(explanation, "classifier_fn", None)
+        if (
+            same_model
+            and isinstance(own, QueryCache)
+            and own.binary
+            and own.n_features == n_features
+        ):
+            return own
+        return QueryCache(n_features)
+    if not isinstance(cache, QueryCache):
+        raise TypeError(f"cache must be a QueryCache, True, False or None; got {describe(cache)}")
+    if cache.n_features != n_features or not cache.binary:
+        raise ValueError(
+            f"cache must hold binary masks of {n_features} features (the explanation's); got a "
+            f"{'binary' if cache.binary else 'non-binary'} cache of {cache.n_features} features"
+        )
+    return cache
+
+
 def _class_name(explanation: Any, label: int) -> str:
     names = getattr(explanation, "class_names", None)
     if names is not None and 0 <= label < len(names):
@@ -114,6 +150,7 @@ def find_counterfactual(
     max_queries: int = DEFAULT_MAX_QUERIES,
     batch_size: int = DEFAULT_BATCH_SIZE,
     threshold: float | None = None,
+    cache: QueryCache | bool | None = None,
 ) -> CounterfactualResult:
     """Find a small set of features whose removal changes the model's decision.
 
@@ -137,6 +174,12 @@ def find_counterfactual(
     threshold : float, optional
         Regression only (required there): the decision is ``value >= threshold`` and the search
         removes the features that push the value towards the threshold.
+    cache : QueryCache, bool or None, default=None
+        Where earlier model answers are looked up before a row is sent to the model (hits are
+        free: they do not count against ``max_queries``). ``None`` or ``True``: the
+        explanation's own ``query_cache`` (its samples and earlier re-queries) when
+        ``classifier_fn`` is the model that produced it, else a cache private to this search.
+        ``False``: query every row.
 
     Returns
     -------
@@ -191,19 +234,31 @@ def find_counterfactual(
         )
 
     budget = _Budget(max_queries)
+    store = _resolve_cache(cache, explanation, classifier_fn, n_features)
+    reused = 0
 
-    def query(masks: np.ndarray) -> np.ndarray:
+    def query(masks: np.ndarray, fresh: bool = False) -> np.ndarray:
+        nonlocal reused
         # Callers never ask for more rows than the budget has left.
-        budget.used += masks.shape[0]
-        out = predict_in_batches(
-            classifier_fn,
-            lambda start, stop: perturbation.make_instances(masks[start:stop]),
-            masks.shape[0],
-            None,
-            mode=mode,
-            name="classifier_fn",
-        )
+        if store is None or fresh:
+            budget.used += masks.shape[0]
+            out = predict_in_batches(
+                classifier_fn,
+                lambda start, stop: perturbation.make_instances(masks[start:stop]),
+                masks.shape[0],
+                None,
+                mode=mode,
+                name="classifier_fn",
+            )
+        else:
+            out, hits = store.predict(classifier_fn, perturbation.make_instances, masks, mode=mode)
+            reused += hits
+            budget.used += masks.shape[0] - hits
         return out[:, None] if out.ndim == 1 else out
+
+    def spent() -> str:
+        text = f"{budget.used} model queries"
+        return text + (f", {reused} answers reused" if reused else "")
 
     def decide(outputs: np.ndarray) -> np.ndarray:
         if mode == "regression":
@@ -276,6 +331,7 @@ def find_counterfactual(
             message=message,
             label=int(key),
             mask=[int(v) for v in initial],
+            reused=reused,
         )
 
     if mode == "classification" and n_classes < 2:
@@ -307,7 +363,7 @@ def find_counterfactual(
         if tried >= n_features:
             return not_found(
                 f"no counterfactual: removing all {n_features} features does not change the "
-                f"decision ({budget.used} model queries)"
+                f"decision ({spent()})"
             )
         return not_found(
             f"no counterfactual found within max_queries={max_queries}: removing up to "
@@ -332,12 +388,13 @@ def find_counterfactual(
     # --- 3. verify the final set with one more model call.
     mask = initial.copy()
     mask[removed_set] = 0.0
-    verified = query(mask[None, :])
+    # Always a real model call: it checks that the answer is reproducible.
+    verified = query(mask[None, :], fresh=True)
     decision = int(decide(verified)[0])
     if not succeeded(np.array([decision]))[0]:
         return not_found(
             "the model's decision was not reproducible: the final set did not change it again "
-            f"on verification ({budget.used} model queries)"
+            f"on verification ({spent()})"
         )
     current_output = verified[0]
     if mode == "regression":
@@ -345,13 +402,13 @@ def find_counterfactual(
         message = (
             f"removing {len(removed_set)} feature(s) moves the value to "
             f"{current_output[0]:.4g} ({side} threshold {threshold:g}); verified with "
-            f"{budget.used} model queries"
+            f"{spent()}"
         )
     else:
         message = (
             f"removing {len(removed_set)} feature(s) changes the prediction from "
             f"'{_class_name(explanation, label_before)}' to "
-            f"'{_class_name(explanation, decision)}'; verified with {budget.used} model queries"
+            f"'{_class_name(explanation, decision)}'; verified with {spent()}"
         )
     return CounterfactualResult(
         found=True,
@@ -363,4 +420,5 @@ def find_counterfactual(
         message=message,
         label=int(key),
         mask=[int(v) for v in mask],
+        reused=reused,
     )

@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .. import _registry
 from . import html as html_view
 from ._validation import MODES, check_choice, describe
+from .query_cache import QueryCache
 
 
 def register_widget(kind: str, factory: Callable[..., Any]) -> None:
@@ -32,6 +34,13 @@ def register_widget(kind: str, factory: Callable[..., Any]) -> None:
         ``factory(explanation, classifier_fn=None, **kwargs)`` returning a widget.
     """
     _registry.register_widget(kind, factory)
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(np.asarray(value, dtype=float).ravel()[0])
+    return number if np.isfinite(number) else None
 
 
 class LabelNotExplainedError(KeyError, ValueError):
@@ -101,6 +110,20 @@ class Explanation:
         The model function the explanation was computed with.
     perturbation : object or None
         The engine object that builds model inputs from interpretable rows (used by widgets).
+    weight_std : dict
+        ``{label: {feature_id: float}}``: the standard error of each weight (empty when it was
+        not estimated).
+    stability : dict
+        ``{label: float}`` in [0, 1]: the expected top-k Jaccard similarity between this
+        explanation and an independent rerun at the same budget (empty when not estimated).
+    stability_k : int or None
+        The ``k`` of ``stability`` (``None``: ``min(5, number of weights)``).
+    num_queries : int or None
+        Model queries (instances sent to the model) the explanation used.
+    query_cache : QueryCache or None
+        The explanation's samples (edit-space rows) and the model's outputs for them, which
+        widgets and the counterfactual search look up before calling the model (see
+        :mod:`limewidgets.engine.query_cache`; bounded memory).
     """
 
     kind = "generic"
@@ -124,6 +147,11 @@ class Explanation:
         self.classifier_fn: Callable | None = None
         self.perturbation: Any = None
         self.num_samples: int | None = None
+        self.weight_std: dict = {}
+        self.stability: dict = {}
+        self.stability_k: int | None = None
+        self.num_queries: int | None = None
+        self.query_cache: QueryCache | None = None
         if mode == "classification":
             self.class_names = class_names
             self.top_labels: list | None = None
@@ -142,6 +170,65 @@ class Explanation:
         self.score[label] = fit.score
         self.local_pred[label] = fit.local_pred
         self.fidelity[label] = fit.fidelity
+
+    def store_samples(self, rows: Any, outputs: Any, *, binary: bool = True) -> None:
+        """Keep the sampled edit-space ``rows`` and the model's ``outputs`` for re-use.
+
+        They go into :attr:`query_cache` (packed bits for masks; bounded memory), which widget
+        re-queries and :func:`~limewidgets.engine.counterfactual.find_counterfactual` consult
+        before calling :attr:`classifier_fn`. Sparse rows are not kept.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray of shape (n_samples, n_features)
+            The samples in the edit space of :attr:`perturbation` (keep-masks, raw rows).
+        outputs : numpy.ndarray of shape (n_samples, ...)
+            The model's outputs for ``rows``.
+        binary : bool, default=True
+            ``rows`` are 0/1 keep-masks.
+        """
+        if sp.issparse(rows):
+            return
+        rows = np.asarray(rows)
+        if rows.ndim != 2 or rows.shape[0] == 0:
+            return
+        cache = QueryCache(rows.shape[1], binary=binary)
+        cache.add(rows, outputs)
+        self.query_cache = cache
+
+    def reliability(self, label: int = 1) -> dict:
+        """How far ``label``'s explanation can be trusted, as plain numbers.
+
+        Parameters
+        ----------
+        label : int, default=1
+            Ignored for regression.
+
+        Returns
+        -------
+        dict
+            ``fidelity`` (held-out weighted R², or None), ``stability`` (or None),
+            ``stability_k``, ``num_queries`` (``num_samples`` when not recorded, or None) and
+            ``weight_std``
+            (``{feature_id: standard error}``, empty when not estimated).
+        """
+        key = self._resolve_label(label)
+        fidelity = _finite(self.fidelity.get(key))
+        stability = _finite((getattr(self, "stability", None) or {}).get(key))
+        std = (getattr(self, "weight_std", None) or {}).get(key) or {}
+        k = getattr(self, "stability_k", None)
+        if k is None:
+            k = min(5, len(self.local_exp[key]))
+        queries = getattr(self, "num_queries", None)
+        if queries is None:  # a fixed budget: every sample was one model query
+            queries = getattr(self, "num_samples", None)
+        return {
+            "fidelity": fidelity,
+            "stability": stability,
+            "stability_k": int(k),
+            "num_queries": None if queries is None else int(queries),
+            "weight_std": {int(f): float(s) for f, s in std.items() if _finite(s) is not None},
+        }
 
     # ------------------------------------------------------------------ data access
     def available_labels(self) -> list:
@@ -222,6 +309,17 @@ class Explanation:
     def as_pyplot_figure(self, label: int = 1, **kwargs: Any):
         """A matplotlib bar chart of the explanation for ``label``.
 
+        When standard errors are known (``weight_std``) the bars get error bars of ±2 standard
+        errors, a weight whose interval contains zero is drawn hatched and faded, and the
+        figure's subtitle gives held-out fidelity, stability and the number of model queries.
+
+        Parameters
+        ----------
+        label : int, default=1
+            Ignored for regression.
+        **kwargs
+            Passed to the domain mapper (e.g. ``positions=True`` for text).
+
         Returns
         -------
         matplotlib.figure.Figure
@@ -229,24 +327,77 @@ class Explanation:
         import matplotlib.pyplot as plt
 
         exp = self.as_list(label=label, **kwargs)
+        errors = self._weight_errors(label)[::-1]
         fig = plt.figure()
         vals = [x[1] for x in exp][::-1]
         names = [str(x[0]) for x in exp][::-1]
         colors = ["green" if x > 0 else "red" for x in vals]
         pos = np.arange(len(exp)) + 0.5
-        plt.barh(pos, vals, align="center", color=colors)
+        bars = plt.barh(pos, vals, align="center", color=colors)
+        if any(e is not None for e in errors):
+            known = [i for i, e in enumerate(errors) if e is not None]
+            plt.errorbar(
+                [vals[i] for i in known],
+                pos[known],
+                xerr=[2.0 * errors[i] for i in known],
+                fmt="none",
+                ecolor="black",
+                elinewidth=1,
+                capsize=3,
+                label="±2 standard errors",
+            )
+            doubtful = [html_view.uncertain(v, e) for v, e in zip(vals, errors, strict=True)]
+            for bar, doubt in zip(bars, doubtful, strict=True):
+                if doubt:
+                    bar.set_alpha(0.45)
+                    bar.set_hatch("//")
+            if any(doubtful):
+                from matplotlib.patches import Patch
+
+                handles = [
+                    plt.gca().containers[-1],
+                    Patch(facecolor="lightgray", hatch="//", label="interval contains zero"),
+                ]
+                plt.legend(handles=handles, loc="best", fontsize="small")
+            else:
+                plt.legend(loc="best", fontsize="small")
+            plt.axvline(0.0, color="gray", linewidth=0.8)
         plt.yticks(pos, names)
         if self.mode == "classification":
             name = self.class_names[label] if self.class_names is not None else label
-            plt.title(f"Local explanation for class {name}")
+            title = f"Local explanation for class {name}"
         else:
-            plt.title("Local explanation")
+            title = "Local explanation"
+        info = self.reliability(label)
+        summary = []
+        if info["fidelity"] is not None:
+            summary.append(f"fidelity {info['fidelity']:.2f}")
+        if info["stability"] is not None:
+            summary.append(f"stability {info['stability']:.2f} (top-{info['stability_k']})")
+        if info["num_queries"] is not None:
+            summary.append(f"{info['num_queries']} model queries")
+        if summary:  # under the axis: the title stays lime's
+            plt.xlabel(", ".join(summary))
+        plt.title(title)
         return fig
 
     def _class_name(self, label: int) -> str:
         if self.class_names is not None and 0 <= label < len(self.class_names):
             return str(self.class_names[label])
         return str(label)
+
+    def _weight_errors(self, label: int) -> list[float | None]:
+        """Standard errors aligned with ``local_exp[label]`` (None where not estimated)."""
+        key = self._resolve_label(label)
+        std = self.reliability(key)["weight_std"]
+        return [std.get(int(f)) for f, _ in self.local_exp[key]]
+
+    def _html_uncertainty(self, label: int) -> dict:
+        info = self.reliability(label)
+        line = html_view.reliability_line(
+            info["fidelity"], info["stability"], info["stability_k"], info["num_queries"]
+        )
+        return {"errors": self._weight_errors(label), "reliability": line}
 
     def _html_body(
         self,
@@ -267,7 +418,11 @@ class Explanation:
                 name = self._class_name(label)
                 parts.append(
                     html_view.weight_chart(
-                        f"Explanation for {name}", self.as_list(label), f"not {name}", name
+                        f"Explanation for {name}",
+                        self.as_list(label),
+                        f"not {name}",
+                        name,
+                        **self._html_uncertainty(label),
                     )
                 )
             first = labels[0] if labels else None
@@ -276,7 +431,15 @@ class Explanation:
                 parts.append(
                     html_view.value_chart(self.predicted_value, self.min_value, self.max_value)
                 )
-            parts.append(html_view.weight_chart("Explanation", self.as_list(), "lower", "higher"))
+            parts.append(
+                html_view.weight_chart(
+                    "Explanation",
+                    self.as_list(),
+                    "lower",
+                    "higher",
+                    **self._html_uncertainty(self.dummy_label),
+                )
+            )
             first = self.dummy_label
         if first is not None:
             parts.append(

@@ -925,6 +925,7 @@ class LimeImageExplainer:
         )
         explanation.classifier_fn = classifier_fn
         explanation.num_samples = num_samples
+        explanation.store_samples(data, outputs)
         explanation.predict_proba = outputs[0]
         n_classes = outputs.shape[1]
         if class_names is not None and len(class_names) != n_classes:

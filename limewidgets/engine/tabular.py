@@ -855,6 +855,7 @@ class LimeTabularExplainer:
         explanation.classifier_fn = predict_fn
         explanation.perturbation = perturbation
         explanation.num_samples = num_samples
+        explanation.store_samples(raw, outputs, binary=False)
 
         weights = self.base.kernel_fn(distances)
         fits = self.base.fit_labels(

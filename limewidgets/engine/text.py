@@ -717,6 +717,7 @@ class LimeTextExplainer:
         explanation.classifier_fn = classifier_fn
         explanation.perturbation = perturbation
         explanation.num_samples = num_samples
+        explanation.store_samples(masks, predictions)
         if top_labels:
             explanation.top_labels = list(labels)
         fits = self.base.fit_labels(

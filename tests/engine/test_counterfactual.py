@@ -223,3 +223,43 @@ def test_tabular_perturbation_is_rejected():
     )
     with pytest.raises(ValueError, match="needs a mask-based perturbation"):
         find_counterfactual(explanation)
+
+
+def test_masks_already_answered_are_not_sent_again():
+    from limewidgets.engine.query_cache import QueryCache
+
+    model = Recorder(keeps_feature_5)
+    explanation = make_explanation(MISLEADING, model, n_features=8)
+    # The explanation's own samples: the top-1 and top-2 prefixes are among them.
+    samples = np.array([[1] * 8, [0, 1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1, 1]])
+    explanation.query_cache = QueryCache(8)
+    explanation.query_cache.add(samples, keeps_feature_5(samples))
+    model.batches.clear()
+    result = find_counterfactual(explanation)
+    assert result.found and result.features == [5]
+    assert result.reused == 2
+    assert result.queries == model.rows == 12 - 2
+    sent = np.vstack(model.batches)
+    assert not any((sent == row).all(axis=1).any() for row in samples[1:])
+    assert "2 answers reused" in result.message and result.to_dict()["reused"] == 2
+    # A second search re-asks only the verification (a deliberate fresh model call).
+    model.batches.clear()
+    again = find_counterfactual(explanation)
+    assert again.features == [5] and again.queries == model.rows == 1
+    assert again.reused == 11
+    # cache=False queries every row; a model other than the explanation's gets its own cache.
+    model.batches.clear()
+    assert find_counterfactual(explanation, cache=False).queries == model.rows == 12
+    other = Recorder(keeps_feature_5)
+    assert find_counterfactual(explanation, other).reused == 0 and other.rows == 13
+
+
+def test_cache_argument_is_checked():
+    from limewidgets.engine.query_cache import QueryCache
+
+    model = Recorder(keeps_feature_5)
+    explanation = make_explanation(MISLEADING, model, n_features=8)
+    with pytest.raises(TypeError, match="cache must be a QueryCache"):
+        find_counterfactual(explanation, cache="yes")
+    with pytest.raises(ValueError, match="cache must hold binary masks of 8 features"):
+        find_counterfactual(explanation, cache=QueryCache(3))

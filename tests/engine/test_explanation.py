@@ -108,3 +108,80 @@ def test_long_explanations_are_capped_in_html():
     page = exp.as_html(labels=[1])
     assert "f24" in page and ">f25<" not in page
     assert "and 35 more features" in page
+
+
+def with_uncertainty(exp):
+    """Hand-set uncertainty: feature 2 is sure (0.5 +- 0.1), feature 0 is not (-0.25 +- 0.3)."""
+    exp.weight_std = {1: {2: 0.05, 0: 0.15}, 0: {2: 0.05, 0: 0.15}}
+    exp.stability = {1: 0.82, 0: 0.82}
+    exp.fidelity = {1: 0.9125, 0: 0.9125}
+    exp.num_queries = 750
+    return exp
+
+
+def test_html_without_uncertainty_has_no_error_bars():
+    body = make_explanation().as_html().split("<body>")[1]  # the stylesheet names them all
+    assert 'class="lw-err"' not in body and "lw-uncertain" not in body
+    assert "lw-reliability" not in body
+
+
+def test_html_shows_error_bars_uncertain_weights_and_the_reliability_line():
+    page = with_uncertainty(make_explanation()).as_html(labels=[1])
+    assert "<script" not in page
+    # Two error bars (one per weight), +-2 standard errors in the value column.
+    assert page.count('<span class="lw-err"') == 2
+    assert "&plusmn;0.100" in page and "&plusmn;0.300" in page
+    # Feature 0's interval (-0.25 +- 0.3) contains zero: hatched, and its tooltip says why.
+    uncertain_rows = [r for r in page.split('<div class="lw-row"') if "lw-bar lw-uncertain" in r]
+    assert len(uncertain_rows) == 1 and uncertain_rows[0].startswith(' title="a: weight -0.250')
+    assert "even the sign of this weight is uncertain" in uncertain_rows[0]
+    assert "hatched: the interval contains zero" in page
+    # The error bar of feature 0 spans -0.55..0.05 on a scale of max(|w| + 2 se) = 0.6.
+    assert 'class="lw-err" style="left:4.2%;width:50.0%"' in page
+    assert "Fidelity 0.91" in page and "Stability 0.82" in page and "750 model queries" in page
+    assert (
+        'title="Stability 0.82: a rerun with the same budget is expected to share 82 % of the '
+        "top-2 features"
+    ) in page
+    assert 'title="Held-out fidelity 0.91: on perturbed samples kept aside' in page
+    assert 'title="750 model queries: the explanation sent 750 perturbed instances' in page
+
+
+def test_reliability_falls_back_to_num_samples_and_skips_missing_values():
+    exp = make_explanation()
+    exp.num_samples = 300
+    exp.fidelity = {1: float("nan"), 0: float("nan")}
+    info = exp.reliability(1)
+    assert info == {
+        "fidelity": None,
+        "stability": None,
+        "stability_k": 2,
+        "num_queries": 300,
+        "weight_std": {},
+    }
+    page = exp.as_html(labels=[1])
+    assert "300 model queries" in page and "Fidelity" not in page and "Stability" not in page
+
+
+def test_pyplot_figure_has_error_bars_and_hatches_uncertain_weights():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = with_uncertainty(make_explanation()).as_pyplot_figure(label=1)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Local explanation for class yes"
+    assert ax.get_xlabel() == "fidelity 0.91, stability 0.82 (top-2), 750 model queries"
+    bars = ax.patches[:2]  # bottom-up: feature 0 (-0.25), then feature 2 (0.5)
+    assert [b.get_width() for b in bars] == pytest.approx([-0.25, 0.5])
+    assert bars[0].get_hatch() == "//" and not bars[1].get_hatch()
+    (errorbar,) = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    segments = errorbar.lines[2][0].get_segments()
+    spans = sorted((round(s[0][0], 6), round(s[1][0], 6)) for s in segments)
+    assert spans == [(-0.55, 0.05), (0.4, 0.6)]
+    plt.close(fig)
+    plain = make_explanation().as_pyplot_figure(label=1)
+    assert not [c for c in plain.axes[0].containers if type(c).__name__ == "ErrorbarContainer"]
+    assert plain.axes[0].get_xlabel() == ""
+    plt.close(plain)
