@@ -11,10 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import html as html_view
-from ._validation import (
-    check_positive_int,
-    describe,
-)
+from ._validation import check_positive_int, describe
 from .explanation import DomainMapper, Explanation
 from .image_perturbation import (
     ImagePerturbation,

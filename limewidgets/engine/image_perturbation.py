@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import (
-    describe,
-)
+from ._validation import describe
 
 
 # ---------------------------------------------------------------------------------- validation
@@ -270,12 +268,7 @@ class ImagePerturbation:
     """
 
     def __init__(
-        self,
-        image: Any,
-        segments: Any,
-        hide_color: Any = None,
-        *,
-        fudged_image: Any = None,
+        self, image: Any, segments: Any, hide_color: Any = None, *, fudged_image: Any = None
     ) -> None:
         self.image = check_image(image)
         self.segments = check_segments(segments, self.image.shape[:2])

@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import (
-    describe,
-)
+from ._validation import describe
 
 __all__ = ["IndexedCharacters", "IndexedString"]
 
@@ -51,11 +49,7 @@ class _MaskRenderer:
     """
 
     def __init__(
-        self,
-        tokens: Sequence[str],
-        token_feature: np.ndarray,
-        n_features: int,
-        replacement: str,
+        self, tokens: Sequence[str], token_feature: np.ndarray, n_features: int, replacement: str
     ) -> None:
         self.n_features = n_features
         always = 2 * n_features

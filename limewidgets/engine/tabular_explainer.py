@@ -1,0 +1,653 @@
+"""The tabular explainer, :class:`LimeTabularExplainer` (see :mod:`limewidgets.engine.tabular`)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import StandardScaler
+
+from ._validation import (
+    FEATURE_SELECTION_METHODS,
+    MODES,
+    check_callable,
+    check_choice,
+    check_column_indices,
+    check_labels_argument,
+    check_positive_float,
+    check_positive_int,
+    check_random_state,
+    class_names_for,
+    describe,
+)
+from .base import LimeBase, distances_to_first, make_kernel_fn
+from .batching import predict_in_batches
+from .discretize import (
+    BaseDiscretizer,
+    DecileDiscretizer,
+    EntropyDiscretizer,
+    QuartileDiscretizer,
+    StatsDiscretizer,
+    stats_lookup,
+)
+from .sampling import check_sampler
+from .tabular_explanation import TableDomainMapper, TabularExplanation
+from .tabular_perturbation import TabularPerturbation, _category_name
+from .tabular_sampling import SAMPLING_METHODS, TabularSampling
+
+__all__ = ["LimeTabularExplainer"]
+
+DISCRETIZERS = {
+    "quartile": QuartileDiscretizer,
+    "decile": DecileDiscretizer,
+    "entropy": EntropyDiscretizer,
+}
+TRAINING_DATA_STATS_KEYS = (
+    "means",
+    "mins",
+    "maxs",
+    "stds",
+    "feature_values",
+    "feature_frequencies",
+)
+
+
+class LimeTabularExplainer(TabularSampling):
+    """Explains predictions on tabular data (lime 0.2.0.1-compatible).
+
+    Continuous features are perturbed by sampling bins (``discretize_continuous=True``) or
+    normals with the training mean and standard deviation; categorical features by sampling
+    their training distribution. A weighted linear surrogate is then fitted on the
+    interpretable representation (see the module docstring).
+
+    Parameters
+    ----------
+    training_data : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+        Training data, used for statistics (means, standard deviations, bins, frequencies).
+    mode : {'classification', 'regression'}, default='classification'
+    training_labels : array-like of shape (n_samples,), optional
+        Needed by ``discretizer='entropy'``.
+    feature_names : list of str, optional
+        Column names (default ``'0'``, ``'1'``, ...; a DataFrame's columns when given one).
+    categorical_features : list of int, optional
+        Categorical columns (their values must be integers for ``categorical_names``).
+    categorical_names : dict, optional
+        ``{feature: names}``: ``names[v]`` is the name of value ``v`` of a categorical column.
+    kernel_width : float, optional
+        Width of the exponential kernel; default ``0.75 * sqrt(n_features)``.
+    kernel : callable, optional
+        ``kernel(distances, kernel_width) -> weights``; default exponential.
+    verbose : bool, default=False
+        Print the surrogate's intercept and local prediction.
+    class_names : list of str, optional
+        Class names (default ``'0'``, ``'1'``, ...).
+    feature_selection : {'auto', 'forward_selection', 'lasso_path', 'highest_weights', 'none'}
+    discretize_continuous : bool, default=True
+        Discretize continuous features (ignored for sparse ``training_data``).
+    discretizer : {'quartile', 'decile', 'entropy'} or BaseDiscretizer, default='quartile'
+    sample_around_instance : bool, default=False
+        Centre the continuous samples on the instance instead of the training mean (only
+        without discretization).
+    random_state : int, RandomState or None, optional
+        Seeds all sampling; two explainers with the same seed give identical explanations.
+    training_data_stats : dict, optional
+        Precomputed statistics (keys ``means``, ``mins``, ``maxs``, ``stds``,
+        ``feature_values``, ``feature_frequencies`` and, to discretize, ``bins``) used instead
+        of ``training_data``'s.
+
+    Attributes
+    ----------
+    discretizer : BaseDiscretizer or None
+    categorical_features : list of int
+        All columns when discretizing (every column is then binary for the surrogate).
+    feature_values, feature_frequencies : dict
+        Values (bin indices for discretized columns) and their training frequencies.
+    scaler : sklearn.preprocessing.StandardScaler
+        Training means and scales (0 and 1 for categorical columns).
+    base : LimeBase
+
+    Notes
+    -----
+    Differences from lime 0.2.0.1, all bug fixes or clearer failures:
+
+    * sparse rows: the surrogate sees ``x / std``; lime multiplied by the std;
+    * a sparse row with dense training data is discretized like a dense one (lime crashed);
+    * ``class_names`` is not frozen by the first call (a later model with more classes works);
+    * ``score``, ``local_pred`` and ``fidelity`` are kept per label;
+    * a degenerate bin (one training value) is sampled as that value, not as ``0.0``;
+    * a classifier returning 1-D output, rows of the wrong length, NaN and missing
+      ``training_data_stats`` keys raise ``ValueError`` naming the argument;
+    * ``training_data_stats`` read back from JSON (string keys) works.
+    """
+
+    def __init__(
+        self,
+        training_data: Any,
+        mode: str = "classification",
+        training_labels: Any = None,
+        feature_names: Sequence[str] | None = None,
+        categorical_features: Sequence[int] | None = None,
+        categorical_names: Mapping | None = None,
+        kernel_width: float | None = None,
+        kernel: Callable | None = None,
+        verbose: bool = False,
+        class_names: Sequence[str] | None = None,
+        feature_selection: str = "auto",
+        discretize_continuous: bool = True,
+        discretizer: str | BaseDiscretizer = "quartile",
+        sample_around_instance: bool = False,
+        random_state: Any = None,
+        training_data_stats: Mapping | None = None,
+    ) -> None:
+        self.random_state = check_random_state(random_state)
+        self.mode = check_choice("mode", mode, MODES)
+        self.categorical_names = categorical_names or {}
+        if not isinstance(self.categorical_names, Mapping):
+            raise TypeError(
+                "categorical_names must be a dict {feature index: list of names}; got "
+                f"{describe(categorical_names)}"
+            )
+        self.sample_around_instance = sample_around_instance
+        self.training_data_stats = training_data_stats
+        if training_data_stats:
+            self.validate_training_data_stats(training_data_stats)
+
+        if feature_names is None and hasattr(training_data, "columns"):
+            feature_names = [str(c) for c in training_data.columns]
+        training = _check_training_data(training_data)
+        n_features = training.shape[1]
+        if feature_names is None:
+            feature_names = [str(i) for i in range(n_features)]
+        feature_names = list(feature_names)
+        if len(feature_names) != n_features:
+            raise ValueError(
+                f"feature_names must have one name per column of training_data ({n_features}); "
+                f"got {len(feature_names)} names"
+            )
+        self.feature_names = feature_names
+        self.categorical_features = check_column_indices(
+            "categorical_features", categorical_features, n_features
+        )
+        # The user's categorical columns; categorical_features becomes every column once
+        # continuous ones are discretized (as in lime).
+        self._declared_categorical = list(self.categorical_features)
+        self.feature_selection = check_choice(
+            "feature_selection", feature_selection, FEATURE_SELECTION_METHODS
+        )
+
+        self.discretizer = None
+        discretized_training = None
+        if discretize_continuous and not sp.issparse(training):
+            if training_data_stats:
+                discretizer = StatsDiscretizer(
+                    training,
+                    self.categorical_features,
+                    self.feature_names,
+                    labels=training_labels,
+                    data_stats=training_data_stats,
+                    random_state=self.random_state,
+                )
+            if isinstance(discretizer, BaseDiscretizer):
+                self.discretizer = discretizer
+            elif isinstance(discretizer, str) and discretizer in DISCRETIZERS:
+                self.discretizer = DISCRETIZERS[discretizer](
+                    training,
+                    self.categorical_features,
+                    self.feature_names,
+                    labels=training_labels,
+                    random_state=self.random_state,
+                )
+            else:
+                raise ValueError(
+                    "discretizer must be 'quartile', 'decile', 'entropy' or a BaseDiscretizer "
+                    f"instance; got {describe(discretizer)}"
+                )
+            edges = getattr(self.discretizer, "edges", {})
+            if any(not 0 <= f < n_features for f in edges):
+                raise ValueError(
+                    f"discretizer bins columns {sorted(edges)} but training_data has "
+                    f"{n_features} columns"
+                )
+            self.categorical_features = list(range(n_features))
+            if training_data_stats is None:
+                discretized_training = self.discretizer.discretize(training)
+
+        if kernel_width is None:
+            kernel_width = np.sqrt(n_features) * 0.75
+        self.kernel_width = check_positive_float("kernel_width", kernel_width)
+        if kernel is not None:
+            check_callable("kernel", kernel)
+        self.base = LimeBase(
+            make_kernel_fn(kernel, self.kernel_width), verbose, random_state=self.random_state
+        )
+        self.class_names = class_names
+
+        self.scaler = StandardScaler(with_mean=False)
+        self.scaler.fit(training)
+        self.feature_values: dict = {}
+        self.feature_frequencies: dict = {}
+        self._category_cdf: dict = {}
+        self._category_cache: dict = {}
+        discretized_edges = getattr(self.discretizer, "edges", {}) if self.discretizer else {}
+        for feature in self.categorical_features:
+            if training_data_stats is None:
+                if discretized_training is not None:
+                    column = discretized_training[:, feature]
+                elif sp.issparse(training):
+                    column = training[:, feature].toarray().ravel()
+                else:
+                    column = training[:, feature]
+                values, counts = _value_counts(column, binned=feature in discretized_edges)
+            else:
+                values, counts = _stats_categories(training_data_stats, feature)
+            frequencies = np.asarray(counts, dtype=float) / float(np.sum(counts))
+            self.feature_values[feature] = values.tolist()
+            self.feature_frequencies[feature] = frequencies
+            self._category_cdf[feature] = (np.asarray(values, dtype=float), np.cumsum(frequencies))
+            self.scaler.mean_[feature] = 0
+            self.scaler.scale_[feature] = 1
+        self._feature_min, self._feature_max = self._editing_ranges(training)
+
+    # ------------------------------------------------------------------ lime's static helpers
+    @staticmethod
+    def convert_and_round(values: Iterable[float]) -> list[str]:
+        """Format values with two decimals (``'%.2f'``), as lime's tables show them."""
+        return [f"{v:.2f}" for v in values]
+
+    @staticmethod
+    def validate_training_data_stats(training_data_stats: Mapping) -> None:
+        """Check that ``training_data_stats`` has every key lime needs.
+
+        Raises
+        ------
+        ValueError
+            Naming the missing keys (lime raised a bare ``Exception``; ``ValueError`` is one).
+        """
+        if not isinstance(training_data_stats, Mapping):
+            raise TypeError(
+                "training_data_stats must be a dict with keys "
+                f"{list(TRAINING_DATA_STATS_KEYS)}; got {describe(training_data_stats)}"
+            )
+        missing = [k for k in TRAINING_DATA_STATS_KEYS if k not in training_data_stats]
+        if missing:
+            raise ValueError(f"Missing keys in training_data_stats. Details: {missing}")
+
+    # ------------------------------------------------------------------ explaining
+    def explain_instance(
+        self,
+        data_row: Any,
+        predict_fn: Callable[[Any], Any],
+        labels: Iterable[int] = (1,),
+        top_labels: int | None = None,
+        num_features: int = 10,
+        num_samples: int = 5000,
+        distance_metric: str = "euclidean",
+        model_regressor: Any = None,
+        *,
+        batch_size: int | None = None,
+        progress_bar: bool = False,
+        sampling_method: str = "gaussian",
+        sampler: str = "lime",
+    ) -> TabularExplanation:
+        """Explain the model's prediction for one row.
+
+        Parameters
+        ----------
+        data_row : array-like of shape (n_features,) or scipy.sparse matrix of shape (1, n_features)
+            The row to explain.
+        predict_fn : callable
+            Classification: ``predict_fn(X) -> (n, n_classes)`` probabilities (e.g.
+            ``predict_proba``). Regression: ``predict_fn(X) -> (n,)`` values.
+        labels : iterable of int, default=(1,)
+            Class indices to explain (classification; ignored when ``top_labels`` is given).
+        top_labels : int, optional
+            Explain the ``top_labels`` most probable classes instead.
+        num_features : int, default=10
+            Maximum number of features per label.
+        num_samples : int, default=5000
+            Neighbourhood size, the row itself included.
+        distance_metric : str or callable, default='euclidean'
+            Metric on the interpretable representation.
+        model_regressor : regressor, optional
+            Surrogate (default ``Ridge(alpha=1)``).
+        batch_size : int or None, default=None
+            Rows per ``predict_fn`` call; ``None`` sends all samples at once (lime's behaviour).
+        progress_bar : bool, default=False
+            Show a progress bar over the model calls.
+        sampling_method : {'gaussian', 'lhs'}, default='gaussian'
+            How continuous features are drawn without discretization when ``sampler='lime'``:
+            independent normals, or a Latin hypercube mapped through the normal quantile
+            function (lower variance). Ignored with ``sampler='stratified'``, which stratifies
+            these columns too.
+        sampler : {'lime', 'stratified'}, default='lime'
+            ``'lime'`` draws every sample independently (lime's rule). ``'stratified'`` gives
+            every sample exactly the same distribution (each bin or category with its training
+            frequency, values within bins and continuous values from the same normals) but
+            draws all samples jointly from a scrambled Sobol' sequence, so that every column's
+            bins come out in close to their exact proportions and so do pairs of columns: the
+            explanation is the same in expectation and varies less from seed to seed (see
+            :mod:`limewidgets.engine.sampling`).
+
+        Returns
+        -------
+        TabularExplanation
+        """
+        return self._explain(
+            self._flat_row(data_row),
+            predict_fn,
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
+            num_samples=num_samples,
+            distance_metric=distance_metric,
+            model_regressor=model_regressor,
+            batch_size=batch_size,
+            progress_bar=progress_bar,
+            sampling_method=sampling_method,
+            sampler=sampler,
+            input_shape=self._model_input_shape(),
+            fn_name=self._model_argument,
+        )
+
+    # What the recurrent explainer overrides: its model argument's name (lime's), the 3-D input
+    # shape its model takes and how a sequence becomes one flat row.
+    _model_argument = "predict_fn"
+
+    def _model_input_shape(self) -> tuple[int, int] | None:
+        return None
+
+    def _flat_row(self, data_row: Any) -> Any:
+        return data_row
+
+    def _explain(
+        self,
+        data_row: Any,
+        predict_fn: Callable[[Any], Any],
+        labels: Iterable[int],
+        top_labels: int | None,
+        num_features: int,
+        num_samples: int,
+        distance_metric: Any,
+        model_regressor: Any,
+        batch_size: int | None,
+        progress_bar: bool,
+        sampling_method: str,
+        sampler: str,
+        input_shape: tuple[int, int] | None,
+        fn_name: str,
+    ) -> TabularExplanation:
+        row, sparse_row = self._check_data_row(data_row)
+        check_callable(fn_name, predict_fn)
+        labels = check_labels_argument("labels", labels)
+        if top_labels is not None and top_labels != 0:
+            top_labels = check_positive_int("top_labels", top_labels)
+        num_features = check_positive_int("num_features", num_features)
+        num_samples = check_positive_int("num_samples", num_samples)
+        if batch_size is not None:
+            batch_size = check_positive_int("batch_size", batch_size)
+        check_choice("sampling_method", sampling_method, SAMPLING_METHODS)
+        check_sampler(sampler)
+        if not isinstance(distance_metric, str) and not callable(distance_metric):
+            raise TypeError(
+                f"distance_metric must be a metric name or a callable; got "
+                f"{describe(distance_metric)}"
+            )
+
+        sparse_sampling = sparse_row is not None and self.discretizer is None
+        perturbation = self._perturbation(row, sparse_row is not None, sparse_sampling, input_shape)
+        if sparse_sampling:
+            raw = self._sample_sparse(row, sparse_row, num_samples, sampling_method, sampler)
+        else:
+            raw = self._sample_dense(row, num_samples, sampling_method, sampler)
+        interpretable = perturbation.to_interpretable(raw)
+        distances = distances_to_first(interpretable, distance_metric)
+        outputs = predict_in_batches(
+            predict_fn,
+            lambda start, stop: perturbation.make_instances(raw[start:stop]),
+            num_samples,
+            batch_size,
+            mode=self.mode,
+            progress_bar=progress_bar,
+            name=fn_name,
+        )
+
+        explanation = TabularExplanation(
+            self._domain_mapper(row, sparse_row, interpretable),
+            mode=self.mode,
+            class_names=None,
+            random_state=self.random_state,
+        )
+        if self.mode == "classification":
+            n_classes = outputs.shape[1]
+            explanation.class_names = class_names_for(self.class_names, n_classes, "predict_fn")
+            explanation.predict_proba = outputs[0]
+            if top_labels:
+                ranked = np.argsort(outputs[0], kind="stable")[::-1][:top_labels]
+                labels = tuple(int(label) for label in ranked)
+                explanation.top_labels = list(labels)
+            for label in labels:
+                if not 0 <= label < n_classes:
+                    raise ValueError(
+                        f"labels must be class indices in [0, {n_classes}) since {fn_name} "
+                        f"returned {n_classes} columns; got {label}"
+                    )
+        else:
+            explanation.predicted_value = float(outputs[0])
+            explanation.min_value = float(outputs.min())
+            explanation.max_value = float(outputs.max())
+            labels = (0,)
+        explanation.classifier_fn = predict_fn
+        explanation.perturbation = perturbation
+        explanation.num_samples = num_samples
+        explanation.store_samples(raw, outputs, binary=False)
+
+        weights = self.base.kernel_fn(distances)
+        fits = self.base.fit_labels(
+            interpretable,
+            outputs,
+            distances,
+            labels,
+            num_features,
+            feature_selection=self.feature_selection,
+            model_regressor=model_regressor,
+            weights=weights,
+        )
+        for label, fit in fits.items():
+            explanation.store_fit(label, fit)
+        if self.mode == "regression":
+            # lime's layout: the weights under label 1, their negations under label 0.
+            for attribute in ("intercept", "score", "local_pred", "fidelity"):
+                store = getattr(explanation, attribute)
+                store[1] = store[0]
+            explanation.local_exp[1] = list(explanation.local_exp[0])
+            explanation.local_exp[0] = [(i, -w) for i, w in explanation.local_exp[1]]
+        return explanation
+
+    # ------------------------------------------------------------------ pieces
+    def _perturbation(
+        self,
+        row: np.ndarray,
+        sparse_input: bool,
+        sparse_sampling: bool,
+        input_shape: tuple[int, int] | None,
+    ) -> TabularPerturbation:
+        edges = dict(getattr(self.discretizer, "edges", {})) if self.discretizer else {}
+        # Columns compared by equality; discretize() leaves them raw, so their feature_values
+        # are raw values (only binned columns hold bin indices).
+        equal = {
+            f: list(self.feature_values.get(f, []))
+            for f in self.categorical_features
+            if f not in edges
+        }
+        mean = np.zeros(row.size) if sparse_sampling else np.asarray(self.scaler.mean_, float)
+        return TabularPerturbation(
+            instance=row,
+            feature_names=self.feature_names,
+            categorical_features=self._declared_categorical,
+            categorical_names=self.categorical_names,
+            category_values=equal,
+            edges=edges,
+            mean=mean,
+            scale=np.asarray(self.scaler.scale_, dtype=float),
+            feature_min=self._feature_min,
+            feature_max=self._feature_max,
+            input_shape=input_shape,
+            sparse_input=sparse_input,
+        )
+
+    def _domain_mapper(
+        self, row: np.ndarray, sparse_row: sp.csr_matrix | None, interpretable: Any
+    ) -> TableDomainMapper:
+        feature_names = [str(n) for n in copy.deepcopy(self.feature_names)]
+        if sparse_row is not None:
+            feature_indexes = np.sort(np.unique(sparse_row.indices))
+            values = self.convert_and_round(row[feature_indexes])
+            position = {int(f): i for i, f in enumerate(feature_indexes)}
+        else:
+            feature_indexes = None
+            values = self.convert_and_round(row)
+            position = {i: i for i in range(row.size)}
+        lambdas = getattr(self.discretizer, "lambdas", {}) if self.discretizer else {}
+        for i in self.categorical_features:
+            if i in lambdas:
+                continue
+            name = _category_name(self.categorical_names, i, row[i])
+            feature_names[i] = f"{feature_names[i]}={name}"
+            if i in position:
+                values[position[i]] = "True"
+        discretized_feature_names = None
+        categorical_features: Sequence[int] = self.categorical_features
+        if self.discretizer is not None:
+            categorical_features = range(row.size)
+            bins = self.discretizer.discretize(row)
+            discretized_feature_names = list(feature_names)
+            for f, names in self.discretizer.names.items():
+                discretized_feature_names[f] = names[int(bins[f])]
+        return TableDomainMapper(
+            feature_names,
+            values,
+            interpretable[0],
+            categorical_features=categorical_features,
+            discretized_feature_names=discretized_feature_names,
+            feature_indexes=feature_indexes,
+        )
+
+    def _check_data_row(self, data_row: Any) -> tuple[np.ndarray, sp.csr_matrix | None]:
+        n_features = len(self.feature_names)
+        if sp.issparse(data_row):
+            sparse_row = sp.csr_matrix(data_row)
+            if sparse_row.shape != (1, n_features):
+                raise ValueError(
+                    f"data_row must have shape (1, {n_features}) when sparse; got "
+                    f"{sparse_row.shape}"
+                )
+            row = sparse_row.toarray().ravel().astype(float)
+        else:
+            sparse_row = None
+            try:
+                row = np.asarray(data_row, dtype=float)
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"data_row must be a 1-D numeric array; got {describe(data_row)}"
+                ) from err
+            if row.ndim != 1 or row.size != n_features:
+                raise ValueError(
+                    f"data_row must be a 1-D array of {n_features} values (one per training "
+                    f"column); got {describe(row)}"
+                )
+        bad = np.flatnonzero(~np.isfinite(row))
+        if bad.size:
+            raise ValueError(
+                f"data_row contains NaN or infinite values at positions {bad[:10].tolist()}"
+            )
+        return row, sparse_row
+
+    def _editing_ranges(self, training: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Training min/max per column (from the stats when given), mean ± 3 std if degenerate."""
+        if sp.issparse(training):
+            low = np.asarray(training.min(axis=0).toarray()).ravel().astype(float)
+            high = np.asarray(training.max(axis=0).toarray()).ravel().astype(float)
+        else:
+            low, high = training.min(axis=0).astype(float), training.max(axis=0).astype(float)
+        if self.discretizer is not None:
+            for f in getattr(self.discretizer, "edges", {}):
+                mins, maxs = self.discretizer.mins.get(f), self.discretizer.maxs.get(f)
+                if mins and maxs:
+                    low[f], high[f] = float(mins[0]), float(maxs[-1])
+        stats = self.training_data_stats or {}
+        degenerate = ~(high > low)
+        if degenerate.any() and stats:
+            for f in np.flatnonzero(degenerate):
+                try:
+                    mean = float(np.mean(stats_lookup(stats["means"], int(f), "means")))
+                    std = float(np.max(stats_lookup(stats["stds"], int(f), "stds")))
+                except (TypeError, ValueError, KeyError):
+                    continue
+                if std > 0:
+                    low[f], high[f] = mean - 3 * std, mean + 3 * std
+        return low, high
+
+
+# --------------------------------------------------------------------------- helpers
+def _check_training_data(training_data: Any) -> Any:
+    if sp.issparse(training_data):
+        data = sp.csr_matrix(training_data, dtype=float)
+        if data.ndim != 2 or data.shape[0] == 0 or data.shape[1] == 0:
+            raise ValueError(f"training_data must be a non-empty 2-D matrix; got {data.shape}")
+        if not np.all(np.isfinite(data.data)):
+            raise ValueError("training_data contains NaN or infinite values")
+        return data
+    try:
+        data = np.asarray(training_data, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"training_data must be a 2-D numeric array; got {describe(training_data)}"
+        ) from err
+    if data.ndim != 2 or data.shape[0] == 0 or data.shape[1] == 0:
+        raise ValueError(
+            f"training_data must be a non-empty 2-D array (n_samples, n_features); got "
+            f"{describe(data)}"
+        )
+    if not np.all(np.isfinite(data)):
+        raise ValueError("training_data contains NaN or infinite values")
+    return data
+
+
+def _stats_categories(stats: Mapping, feature: int) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(
+        stats_lookup(stats["feature_values"], feature, "training_data_stats['feature_values']"),
+        dtype=float,
+    )
+    counts = np.asarray(
+        stats_lookup(
+            stats["feature_frequencies"], feature, "training_data_stats['feature_frequencies']"
+        ),
+        dtype=float,
+    )
+    if values.ndim != 1 or values.shape != counts.shape or values.size == 0:
+        raise ValueError(
+            f"training_data_stats['feature_values'][{feature}] and ['feature_frequencies']"
+            f"[{feature}] must be non-empty lists of the same length; got {values.size} values "
+            f"and {counts.size} frequencies"
+        )
+    if np.any(counts < 0) or not counts.sum() > 0:
+        raise ValueError(
+            f"training_data_stats['feature_frequencies'][{feature}] must be non-negative with a "
+            "positive sum"
+        )
+    return values, counts
+
+
+def _value_counts(column: np.ndarray, binned: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of ``column`` and their counts (``np.unique``'s result).
+
+    Bin indices are small non-negative integers, counted with one ``bincount``.
+    """
+    if binned:
+        counts = np.bincount(column.astype(np.intp))
+        seen = np.flatnonzero(counts)
+        return seen.astype(column.dtype), counts[seen]
+    return np.unique(column, return_counts=True)

@@ -1,0 +1,225 @@
+"""How the tabular explainer draws its raw samples (lime's rules and the stratified sampler).
+
+:class:`TabularSampling` is a mixin of :class:`~limewidgets.engine.tabular.LimeTabularExplainer`:
+its methods read the statistics the explainer's constructor computed (``random_state``,
+``discretizer``, ``categorical_features``, ``sample_around_instance``, ``scaler`` and the
+per-column category tables ``_category_cdf`` / ``_category_cache``). There are two entry
+points, :meth:`TabularSampling._sample_dense` and :meth:`TabularSampling._sample_sparse`, each
+with the ``sampler`` / ``sampling_method`` paths documented in
+:meth:`LimeTabularExplainer.explain_instance`; a new sampler is one more branch in each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.special
+from sklearn.preprocessing import StandardScaler
+
+from .discretize import BaseDiscretizer
+from .sampling import spawn_generator, stratified_uniforms
+
+__all__ = ["TabularSampling"]
+
+SAMPLING_METHODS = ("gaussian", "lhs")
+
+
+class TabularSampling:
+    """Raw-sample drawing of :class:`~limewidgets.engine.tabular.LimeTabularExplainer`.
+
+    See the module docstring for the attributes it reads; it stores nothing but the
+    per-tuple category tables in ``_category_cache``.
+    """
+
+    random_state: np.random.RandomState
+    discretizer: BaseDiscretizer | None
+    categorical_features: list[int]
+    sample_around_instance: bool
+    scaler: StandardScaler
+    _category_cdf: dict
+    _category_cache: dict
+
+    def _sample_dense(
+        self, row: np.ndarray, num_samples: int, sampling_method: str, sampler: str = "lime"
+    ) -> np.ndarray:
+        """Raw samples around ``row``; row 0 is ``row`` itself."""
+        n_features = row.size
+        samples = np.empty((num_samples, n_features))
+        if sampler == "stratified":
+            if self.discretizer is None:
+                continuous = np.setdiff1d(np.arange(n_features), self.categorical_features)
+                self._stratified_continuous_and_categories(
+                    samples[1:], row, continuous, self.categorical_features
+                )
+            else:
+                samples[1:] = self._stratified_binned(num_samples - 1)
+        elif self.discretizer is None:
+            continuous = np.setdiff1d(np.arange(n_features), self.categorical_features)
+            if continuous.size:
+                noise = self._standard_normal(num_samples, continuous.size, sampling_method)
+                centre = row if self.sample_around_instance else self.scaler.mean_
+                samples[:, continuous] = noise * self.scaler.scale_[continuous] + centre[continuous]
+            categorical = self.categorical_features
+            samples[:, categorical] = self._draw_categories(num_samples, categorical)
+        else:
+            # Draw a bin (or category) per column, then a value inside each drawn bin.
+            codes = self._draw_categories(num_samples, self.categorical_features)
+            samples[1:] = self.discretizer.undiscretize(codes[1:])
+        samples[0] = row
+        return samples
+
+    def _stratified_binned(self, n_rows: int) -> np.ndarray:
+        """``n_rows`` raw samples of the discretized path from one stratified sequence.
+
+        The sequence's first coordinates (the most evenly spread) choose the bins and
+        categories, which are what the surrogate sees; the next ones the values inside the
+        bins. Features are assigned to coordinates in a random order.
+        """
+        features = self.categorical_features
+        discretizer = self.discretizer
+        # A custom discretizer that overrides undiscretize keeps its own value sampling.
+        own_values = type(discretizer).undiscretize is BaseDiscretizer.undiscretize
+        value_features = discretizer.undiscretized_features() if own_values else []
+        generator = spawn_generator(self.random_state)
+        n_draws = len(features)
+        uniforms = stratified_uniforms(generator, n_rows, n_draws + len(value_features))
+        draw_uniforms = uniforms[:, :n_draws][:, generator.permutation(n_draws)]
+        codes = self._draw_categories(n_rows, features, uniforms=draw_uniforms)
+        if not own_values:
+            return discretizer.undiscretize(codes)
+        value_uniforms = uniforms[:, n_draws:][:, generator.permutation(len(value_features))]
+        return discretizer.undiscretize(codes, uniforms=value_uniforms)
+
+    def _stratified_continuous_and_categories(
+        self,
+        out: np.ndarray,
+        row: np.ndarray,
+        continuous: np.ndarray,
+        categorical: Sequence[int],
+        columns: np.ndarray | None = None,
+    ) -> None:
+        """Fill ``out`` with stratified normal draws and category draws (no discretizer).
+
+        ``continuous`` and ``categorical`` are feature ids; ``columns`` maps a feature id to its
+        column of ``out`` (default: the id itself).
+        """
+        n_rows = out.shape[0]
+        categorical = np.asarray(categorical, dtype=int)
+        if columns is None:
+            continuous_columns, categorical_columns = continuous, categorical
+        else:
+            continuous_columns = np.searchsorted(columns, continuous)
+            categorical_columns = np.searchsorted(columns, categorical)
+        n_normals, n_draws = continuous.size, categorical.size
+        generator = spawn_generator(self.random_state)
+        uniforms = stratified_uniforms(generator, n_rows, n_normals + n_draws)
+        uniforms = uniforms[:, generator.permutation(n_normals + n_draws)]
+        if n_normals:
+            centre = row if self.sample_around_instance else self.scaler.mean_
+            noise = scipy.special.ndtri(uniforms[:, :n_normals])
+            out[:, continuous_columns] = noise * self.scaler.scale_[continuous] + centre[continuous]
+        if n_draws:
+            out[:, categorical_columns] = self._draw_categories(
+                n_rows, categorical.tolist(), uniforms=uniforms[:, n_normals:]
+            )
+
+    def _sample_sparse(
+        self,
+        row: np.ndarray,
+        sparse_row: sp.csr_matrix,
+        num_samples: int,
+        sampling_method: str,
+        sampler: str = "lime",
+    ) -> sp.csr_matrix:
+        """Like lime: perturb only the row's non-zero columns (plus categorical columns)."""
+        categorical = np.asarray(self.categorical_features, dtype=int)
+        nonzero = np.unique(sparse_row.indices)
+        continuous = np.setdiff1d(nonzero, categorical)
+        columns = np.union1d(continuous, categorical).astype(int)
+        block = np.empty((num_samples, columns.size))
+        if sampler == "stratified":
+            self._stratified_continuous_and_categories(
+                block[1:], row, continuous, categorical.tolist(), columns=columns
+            )
+        else:
+            where = np.searchsorted(columns, continuous)
+            if continuous.size:
+                noise = self._standard_normal(num_samples, continuous.size, sampling_method)
+                centre = row if self.sample_around_instance else self.scaler.mean_
+                block[:, where] = noise * self.scaler.scale_[continuous] + centre[continuous]
+            if categorical.size:
+                drawn = self._draw_categories(num_samples, categorical.tolist())
+                block[:, np.searchsorted(columns, categorical)] = drawn
+        block[0] = row[columns]
+        indptr = np.arange(num_samples + 1) * columns.size
+        indices = np.tile(columns, num_samples)
+        return sp.csr_matrix((block.ravel(), indices, indptr), shape=(num_samples, row.size))
+
+    def _standard_normal(self, n_rows: int, n_cols: int, sampling_method: str) -> np.ndarray:
+        generator = spawn_generator(self.random_state)
+        if sampling_method == "lhs":
+            # One stratum per row in every column, strata shuffled independently per column.
+            strata = np.argsort(generator.random((n_rows, n_cols)), axis=0)
+            uniform = (strata + generator.random((n_rows, n_cols))) / n_rows
+            return scipy.special.ndtri(uniform)
+        return generator.standard_normal((n_rows, n_cols))
+
+    def _draw_categories(
+        self, n_rows: int, features: Sequence[int], uniforms: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``n_rows`` values per column of ``features``, drawn with their training frequencies.
+
+        Inverse-CDF sampling for all columns at once: the drawn index is the number of
+        cumulative frequencies a uniform reaches. With few values per column (bins, small
+        categoricals) that count is a handful of whole-matrix comparisons; with many it is one
+        ``searchsorted`` over every column's CDF shifted by the column number. The uniforms are
+        drawn from ``random_state`` unless given (shape ``(n_rows, len(features))``).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows, len(features))
+        """
+        features = tuple(features)
+        if not features:
+            return np.empty((n_rows, 0))
+        values, cdf, width, codes_are_values = self._category_tables(features)
+        if uniforms is None:
+            uniform = spawn_generator(self.random_state).random((n_rows, len(features)))
+        else:
+            uniform = uniforms
+        columns = np.arange(len(features))
+        if width <= 32:
+            index = np.zeros(uniform.shape, dtype=np.int8)  # small: cheap passes
+            for k in range(width - 1):
+                index += uniform >= cdf[:, k]
+        else:
+            shifted = (cdf + columns[:, None]).ravel()
+            position = np.searchsorted(shifted, uniform + columns, side="right")
+            index = position - columns * (width - 1)
+        if codes_are_values:
+            return index.astype(float)
+        return values.take(columns * width + index)
+
+    def _category_tables(self, features: tuple) -> tuple:
+        """Padded ``(values, cdf, width, codes_are_values)`` of ``features``, cached per tuple.
+
+        ``cdf[j]`` holds column ``j``'s cumulative frequencies without the final 1, padded with
+        1.0 (never reached by a uniform in ``[0, 1)``), so an index never passes the column's
+        last value.
+        """
+        cached = self._category_cache.get(features)
+        if cached is None:
+            width = max(self._category_cdf[f][0].size for f in features)
+            values = np.zeros((len(features), width))
+            cdf = np.ones((len(features), max(width - 1, 0)))
+            for j, f in enumerate(features):
+                column_values, column_cdf = self._category_cdf[f]
+                values[j, : column_values.size] = column_values
+                cdf[j, : column_values.size - 1] = column_cdf[:-1]
+            # Bin indices 0..k-1 with every bin seen: the drawn index is the value itself.
+            codes_are_values = bool(np.all(values == np.arange(width)))
+            cached = (values.ravel(), cdf, width, codes_are_values)
+            self._category_cache[features] = cached
+        return cached
