@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
     check_callable,
@@ -183,16 +184,9 @@ class LimeImageExplainer:
         ImageExplanation
         """
         image = check_image(image)
-        if class_names is not None:
-            if isinstance(class_names, str):
-                raise TypeError(f"class_names must be a sequence of names; got {class_names!r}")
-            class_names = [str(name) for name in class_names]
         check_callable("classifier_fn", classifier_fn)
         requested = check_labels_argument("labels", labels)
-        if top_labels is not None and top_labels is not False and top_labels != 0:
-            top_labels = check_positive_int("top_labels", top_labels)
-        else:
-            top_labels = None
+        top_labels = check_top_labels(top_labels)
         num_features = check_positive_int("num_features", num_features)
         num_samples = check_positive_int("num_samples", num_samples)
         batch_size = check_positive_int("batch_size", batch_size)
@@ -214,7 +208,6 @@ class LimeImageExplainer:
             perturbation, classifier_fn, num_samples, batch_size, progress_bar, sampler
         )
         distances = distances_to_first(data, distance_metric)
-        weights = self.base.kernel_fn(distances)
 
         explanation = ImageExplanation(
             image, perturbation.segments, hide_color=hide_color, perturbation=perturbation
@@ -222,38 +215,21 @@ class LimeImageExplainer:
         explanation.classifier_fn = classifier_fn
         explanation.num_samples = num_samples
         explanation.store_samples(data, outputs)
-        explanation.predict_proba = outputs[0]
-        n_classes = outputs.shape[1]
-        if class_names is not None and len(class_names) != n_classes:
-            raise ValueError(
-                f"class_names must have one name per class: classifier_fn returned {n_classes} "
-                f"columns, class_names has {len(class_names)}"
-            )
-        explanation.class_names = class_names
-        if top_labels:
-            # np.argsort's default order, as lime, so that ties resolve the same way.
-            chosen = [int(x) for x in np.argsort(outputs[0])[-top_labels:]][::-1]
-            explanation.top_labels = chosen
-        else:
-            bad = [x for x in requested if not 0 <= x < n_classes]
-            if bad:
-                raise ValueError(
-                    f"labels must be class indices in [0, {n_classes}) (classifier_fn returned "
-                    f"{n_classes} columns); got {bad}"
-                )
-            chosen = list(requested)
-        fits = self.base.fit_labels(
-            data,
-            outputs,
-            distances,
-            chosen,
-            num_features,
+        finish_explanation(
+            explanation,
+            self.base,
+            interpretable=data,
+            outputs=outputs,
+            distances=distances,
+            weights=self.base.kernel_fn(distances),
+            labels=requested,
+            top_labels=top_labels,
+            num_features=num_features,
             feature_selection=self.feature_selection,
             model_regressor=model_regressor,
-            weights=weights,
+            class_names=class_names,
+            default_class_names=False,
         )
-        for label, fit in fits.items():
-            explanation.store_fit(label, fit)
         return explanation
 
     def data_labels(

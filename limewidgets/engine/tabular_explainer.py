@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
+from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
     MODES,
@@ -20,7 +21,6 @@ from ._validation import (
     check_positive_float,
     check_positive_int,
     check_random_state,
-    class_names_for,
     describe,
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
@@ -36,7 +36,7 @@ from .discretize import (
 from .sampling import check_sampler
 from .tabular_explanation import TableDomainMapper, TabularExplanation
 from .tabular_perturbation import TabularPerturbation, _category_name
-from .tabular_sampling import SAMPLING_METHODS, TabularSampling
+from .tabular_sampling import SAMPLING_METHODS, TabularSampling, _stats_categories, _value_counts
 
 __all__ = ["LimeTabularExplainer"]
 
@@ -382,8 +382,7 @@ class LimeTabularExplainer(TabularSampling):
         row, sparse_row = self._check_data_row(data_row)
         check_callable(fn_name, predict_fn)
         labels = check_labels_argument("labels", labels)
-        if top_labels is not None and top_labels != 0:
-            top_labels = check_positive_int("top_labels", top_labels)
+        top_labels = check_top_labels(top_labels)
         num_features = check_positive_int("num_features", num_features)
         num_samples = check_positive_int("num_samples", num_samples)
         if batch_size is not None:
@@ -420,50 +419,25 @@ class LimeTabularExplainer(TabularSampling):
             class_names=None,
             random_state=self.random_state,
         )
-        if self.mode == "classification":
-            n_classes = outputs.shape[1]
-            explanation.class_names = class_names_for(self.class_names, n_classes, "predict_fn")
-            explanation.predict_proba = outputs[0]
-            if top_labels:
-                ranked = np.argsort(outputs[0], kind="stable")[::-1][:top_labels]
-                labels = tuple(int(label) for label in ranked)
-                explanation.top_labels = list(labels)
-            for label in labels:
-                if not 0 <= label < n_classes:
-                    raise ValueError(
-                        f"labels must be class indices in [0, {n_classes}) since {fn_name} "
-                        f"returned {n_classes} columns; got {label}"
-                    )
-        else:
-            explanation.predicted_value = float(outputs[0])
-            explanation.min_value = float(outputs.min())
-            explanation.max_value = float(outputs.max())
-            labels = (0,)
         explanation.classifier_fn = predict_fn
         explanation.perturbation = perturbation
         explanation.num_samples = num_samples
         explanation.store_samples(raw, outputs, binary=False)
-
-        weights = self.base.kernel_fn(distances)
-        fits = self.base.fit_labels(
-            interpretable,
-            outputs,
-            distances,
-            labels,
-            num_features,
+        finish_explanation(
+            explanation,
+            self.base,
+            interpretable=interpretable,
+            outputs=outputs,
+            distances=distances,
+            weights=self.base.kernel_fn(distances),
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
             feature_selection=self.feature_selection,
             model_regressor=model_regressor,
-            weights=weights,
+            class_names=self.class_names,
+            model_name=fn_name,
         )
-        for label, fit in fits.items():
-            explanation.store_fit(label, fit)
-        if self.mode == "regression":
-            # lime's layout: the weights under label 1, their negations under label 0.
-            for attribute in ("intercept", "score", "local_pred", "fidelity"):
-                store = getattr(explanation, attribute)
-                store[1] = store[0]
-            explanation.local_exp[1] = list(explanation.local_exp[0])
-            explanation.local_exp[0] = [(i, -w) for i, w in explanation.local_exp[1]]
         return explanation
 
     # ------------------------------------------------------------------ pieces
@@ -614,40 +588,3 @@ def _check_training_data(training_data: Any) -> Any:
     if not np.all(np.isfinite(data)):
         raise ValueError("training_data contains NaN or infinite values")
     return data
-
-
-def _stats_categories(stats: Mapping, feature: int) -> tuple[np.ndarray, np.ndarray]:
-    values = np.asarray(
-        stats_lookup(stats["feature_values"], feature, "training_data_stats['feature_values']"),
-        dtype=float,
-    )
-    counts = np.asarray(
-        stats_lookup(
-            stats["feature_frequencies"], feature, "training_data_stats['feature_frequencies']"
-        ),
-        dtype=float,
-    )
-    if values.ndim != 1 or values.shape != counts.shape or values.size == 0:
-        raise ValueError(
-            f"training_data_stats['feature_values'][{feature}] and ['feature_frequencies']"
-            f"[{feature}] must be non-empty lists of the same length; got {values.size} values "
-            f"and {counts.size} frequencies"
-        )
-    if np.any(counts < 0) or not counts.sum() > 0:
-        raise ValueError(
-            f"training_data_stats['feature_frequencies'][{feature}] must be non-negative with a "
-            "positive sum"
-        )
-    return values, counts
-
-
-def _value_counts(column: np.ndarray, binned: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values of ``column`` and their counts (``np.unique``'s result).
-
-    Bin indices are small non-negative integers, counted with one ``bincount``.
-    """
-    if binned:
-        counts = np.bincount(column.astype(np.intp))
-        seen = np.flatnonzero(counts)
-        return seen.astype(column.dtype), counts[seen]
-    return np.unique(column, return_counts=True)

@@ -11,14 +11,14 @@ with the ``sampler`` / ``sampling_method`` paths documented in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.special
 from sklearn.preprocessing import StandardScaler
 
-from .discretize import BaseDiscretizer
+from .discretize import BaseDiscretizer, stats_lookup
 from .sampling import spawn_generator, stratified_uniforms
 
 __all__ = ["TabularSampling"]
@@ -223,3 +223,41 @@ class TabularSampling:
             cached = (values.ravel(), cdf, width, codes_are_values)
             self._category_cache[features] = cached
         return cached
+
+
+# Training frequencies of the values the sampler draws (computed by the explainer's constructor).
+def _stats_categories(stats: Mapping, feature: int) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(
+        stats_lookup(stats["feature_values"], feature, "training_data_stats['feature_values']"),
+        dtype=float,
+    )
+    counts = np.asarray(
+        stats_lookup(
+            stats["feature_frequencies"], feature, "training_data_stats['feature_frequencies']"
+        ),
+        dtype=float,
+    )
+    if values.ndim != 1 or values.shape != counts.shape or values.size == 0:
+        raise ValueError(
+            f"training_data_stats['feature_values'][{feature}] and ['feature_frequencies']"
+            f"[{feature}] must be non-empty lists of the same length; got {values.size} values "
+            f"and {counts.size} frequencies"
+        )
+    if np.any(counts < 0) or not counts.sum() > 0:
+        raise ValueError(
+            f"training_data_stats['feature_frequencies'][{feature}] must be non-negative with a "
+            "positive sum"
+        )
+    return values, counts
+
+
+def _value_counts(column: np.ndarray, binned: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of ``column`` and their counts (``np.unique``'s result).
+
+    Bin indices are small non-negative integers, counted with one ``bincount``.
+    """
+    if binned:
+        counts = np.bincount(column.astype(np.intp))
+        seen = np.flatnonzero(counts)
+        return seen.astype(column.dtype), counts[seen]
+    return np.unique(column, return_counts=True)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import html as html_view
+from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
     check_callable,
@@ -26,7 +27,6 @@ from ._validation import (
     check_positive_float,
     check_positive_int,
     check_random_state,
-    class_names_for,
     describe,
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
@@ -339,8 +339,7 @@ class LimeTextExplainer:
         _check_text("text_instance", text_instance)
         check_callable("classifier_fn", classifier_fn)
         labels = check_labels_argument("labels", labels)
-        if top_labels is not None and top_labels != 0:
-            top_labels = check_positive_int("top_labels", top_labels)
+        top_labels = check_top_labels(top_labels)
         num_features = check_positive_int("num_features", num_features)
         num_samples = check_positive_int("num_samples", num_samples)
         if batch_size is not None:
@@ -373,44 +372,28 @@ class LimeTextExplainer:
             progress_bar=progress_bar,
             name="classifier_fn",
         )
-        n_classes = predictions.shape[1]
-        class_names = class_names_for(self.class_names, n_classes)
-        if top_labels:
-            ranked = np.argsort(predictions[0], kind="stable")[::-1][:top_labels]
-            labels = tuple(int(label) for label in ranked)
-        for label in labels:
-            if not 0 <= label < n_classes:
-                raise ValueError(
-                    f"labels must be class indices in [0, {n_classes}) since classifier_fn "
-                    f"returned {n_classes} columns; got {label}"
-                )
-
         distances = distances_to_first(masks, distance_metric) * 100
-        weights = self.base.kernel_fn(distances)
         explanation = TextExplanation(
-            domain_mapper=TextDomainMapper(indexed_string),
-            class_names=class_names,
-            random_state=self.random_state,
+            domain_mapper=TextDomainMapper(indexed_string), random_state=self.random_state
         )
-        explanation.predict_proba = predictions[0]
         explanation.classifier_fn = classifier_fn
         explanation.perturbation = perturbation
         explanation.num_samples = num_samples
         explanation.store_samples(masks, predictions)
-        if top_labels:
-            explanation.top_labels = list(labels)
-        fits = self.base.fit_labels(
-            masks,
-            predictions,
-            distances,
-            labels,
-            num_features,
+        finish_explanation(
+            explanation,
+            self.base,
+            interpretable=masks,
+            outputs=predictions,
+            distances=distances,
+            weights=self.base.kernel_fn(distances),
+            labels=labels,
+            top_labels=top_labels,
+            num_features=num_features,
             feature_selection=self.feature_selection,
             model_regressor=model_regressor,
-            weights=weights,
+            class_names=self.class_names,
         )
-        for label, fit in fits.items():
-            explanation.store_fit(label, fit)
         return explanation
 
     def _index(self, text_instance: str) -> _IndexedText:

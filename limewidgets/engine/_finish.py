@@ -1,0 +1,227 @@
+"""The finishing step shared by the text, tabular and image explainers.
+
+Every explainer does its own, domain-specific part first: validate its arguments, sample the
+neighbourhood, build the perturbation and the domain mapper, query the model and compute the
+distances and kernel weights. From there on the work is the same for every domain and lives
+here, in :func:`finish_explanation`:
+
+1. read the model's output width and name the classes (:func:`resolve_class_names`);
+2. choose the labels to explain: ``top_labels`` ranked by :func:`rank_labels` (lime's rule,
+   ties included), else the requested ``labels``, checked by :func:`check_label_range`;
+3. fit one surrogate per label (:meth:`LimeBase.fit_labels`, sharing one set of kernel
+   weights) and store every fit on the explanation (:meth:`Explanation.store_fit`);
+4. in regression mode, lay the result out as lime does (weights under label 1, their negations
+   under label 0).
+
+Extension point: anything computed per label from the neighbourhood and the fit (standard
+errors of the weights, stability, ...) belongs in step 3, in the loop right after ``store_fit``
+(marked there), so that all three explainers get it at once. The function receives everything
+such a step needs as explicit arguments (interpretable rows, model outputs, distances, kernel
+weights, the explained labels and each label's :class:`~limewidgets.engine.base.SurrogateFit`);
+add a keyword argument with a lime-compatible default for any option it needs. Sampling options
+belong in the explainers' sampling code, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_positive_int, describe
+from .base import LimeBase
+from .explanation import Explanation
+
+__all__ = [
+    "check_label_range",
+    "check_top_labels",
+    "finish_explanation",
+    "rank_labels",
+    "resolve_class_names",
+]
+
+
+def check_top_labels(top_labels: Any) -> int | None:
+    """Normalise ``top_labels``: ``None``, ``0`` or ``False`` mean "use ``labels``" (lime).
+
+    Returns
+    -------
+    int or None
+        A positive count, or None.
+    """
+    if top_labels is None or top_labels is False or top_labels == 0:
+        return None
+    return check_positive_int("top_labels", top_labels)
+
+
+def rank_labels(first_output: np.ndarray, top_labels: int) -> list[int]:
+    """The ``top_labels`` most probable classes of the explained instance, most probable first.
+
+    Tie rule: lime 0.2.0.1's, ``np.argsort(first_output)[-top_labels:][::-1]`` with numpy's
+    default sort, in all three explainers. numpy does not promise an order among equal values
+    for that sort (here, with SIMD sorting, it is neither index order nor its reverse beyond a
+    handful of classes), so among classes with exactly equal probabilities the choice is
+    whichever numpy's sort gives; calling the same sort as lime keeps ``top_labels`` naming the
+    same classes as lime's on the same numpy, which is what a user comparing the two sees.
+
+    Parameters
+    ----------
+    first_output : numpy.ndarray of shape (n_classes,)
+        The model's output for the explained instance (row 0 of the neighbourhood).
+    top_labels : int
+        How many labels (at most ``n_classes`` come back).
+
+    Returns
+    -------
+    list of int
+    """
+    ranked = np.argsort(np.asarray(first_output))[-top_labels:][::-1]
+    return [int(label) for label in ranked]
+
+
+def check_label_range(labels: Iterable[int], n_classes: int, model_name: str) -> None:
+    """Raise ``ValueError`` if a requested label is not a column of the model's output."""
+    bad = [int(label) for label in labels if not 0 <= label < n_classes]
+    if bad:
+        raise ValueError(
+            f"labels must be class indices in [0, {n_classes}) since {model_name} returned "
+            f"{n_classes} columns; got {bad[0] if len(bad) == 1 else bad}"
+        )
+
+
+def resolve_class_names(
+    class_names: Any, n_classes: int, model_name: str, default: bool = True
+) -> list | None:
+    """The class names of a model with ``n_classes`` outputs.
+
+    Parameters
+    ----------
+    class_names : sequence or None
+        The user's names, in the model's column order (kept as given, like lime; at least one
+        per class: extra names are allowed, as lime allowed them).
+    n_classes : int
+        Columns the model returned.
+    model_name : str
+        The model argument's name, for the error message.
+    default : bool, default=True
+        What None gives: ``['0', '1', ...]`` (text and tabular, as lime), or None (image: lime's
+        image explanations have no class names; views then number the classes).
+
+    Raises
+    ------
+    TypeError
+        If ``class_names`` is a string or not a sequence.
+    ValueError
+        If there are fewer names than classes.
+    """
+    if class_names is None:
+        return [str(i) for i in range(n_classes)] if default else None
+    if isinstance(class_names, (str, bytes)):
+        raise TypeError(f"class_names must be a sequence of names; got {describe(class_names)}")
+    try:
+        names = list(class_names)
+    except TypeError as err:
+        raise TypeError(
+            f"class_names must be a sequence of names; got {describe(class_names)}"
+        ) from err
+    if len(names) < n_classes:
+        raise ValueError(
+            f"class_names must have one name per class: {model_name} returned {n_classes} "
+            f"columns, class_names has {len(names)}"
+        )
+    return names
+
+
+def finish_explanation(
+    explanation: Explanation,
+    base: LimeBase,
+    *,
+    interpretable: Any,
+    outputs: np.ndarray,
+    distances: np.ndarray,
+    weights: np.ndarray,
+    labels: Sequence[int],
+    top_labels: int | None,
+    num_features: int,
+    feature_selection: str,
+    model_regressor: Any,
+    class_names: Any = None,
+    default_class_names: bool = True,
+    model_name: str = "classifier_fn",
+) -> Explanation:
+    """Choose the labels, fit the surrogates and store them on ``explanation`` (in place).
+
+    Parameters
+    ----------
+    explanation : Explanation
+        The explainer's explanation, its domain mapper set; its mode decides the layout.
+    base : LimeBase
+        Fits the surrogates.
+    interpretable : array-like or scipy.sparse matrix of shape (num_samples, n_features)
+        The neighbourhood in the interpretable representation; row 0 is the instance.
+    outputs : numpy.ndarray
+        The model's outputs, ``(num_samples, n_classes)`` (classification) or
+        ``(num_samples,)`` (regression).
+    distances, weights : numpy.ndarray of shape (num_samples,)
+        Distances to the instance and their kernel weights.
+    labels : sequence of int
+        Labels asked for (ignored with ``top_labels`` and in regression).
+    top_labels : int or None
+        Explain the ``top_labels`` most probable labels instead (see :func:`rank_labels`).
+    num_features, feature_selection, model_regressor
+        As in :meth:`LimeBase.fit_labels`.
+    class_names : sequence or None
+    default_class_names : bool, default=True
+        See :func:`resolve_class_names` (classification only).
+    model_name : str
+        The model argument's name in the explainer's signature, for error messages.
+
+    Returns
+    -------
+    Explanation
+        ``explanation`` itself.
+
+    Raises
+    ------
+    ValueError
+        If a requested label is not a column of ``outputs``, or there are too few class names.
+    """
+    if explanation.mode == "classification":
+        n_classes = outputs.shape[1]
+        explanation.class_names = resolve_class_names(
+            class_names, n_classes, model_name, default=default_class_names
+        )
+        explanation.predict_proba = outputs[0]
+        if top_labels:
+            chosen = rank_labels(outputs[0], top_labels)
+            explanation.top_labels = list(chosen)
+        else:
+            check_label_range(labels, n_classes, model_name)
+            chosen = [int(label) for label in labels]
+    else:
+        explanation.predicted_value = float(outputs[0])
+        explanation.min_value = float(outputs.min())
+        explanation.max_value = float(outputs.max())
+        chosen = [0]
+    fits = base.fit_labels(
+        interpretable,
+        outputs,
+        distances,
+        chosen,
+        num_features,
+        feature_selection=feature_selection,
+        model_regressor=model_regressor,
+        weights=weights,
+    )
+    for label, fit in fits.items():
+        explanation.store_fit(label, fit)
+        # Per-label additions computed from the neighbourhood and `fit` go here.
+    if explanation.mode == "regression":
+        # lime's layout: the weights under label 1, their negations under label 0.
+        for attribute in ("intercept", "score", "local_pred", "fidelity"):
+            store = getattr(explanation, attribute)
+            store[1] = store[0]
+        explanation.local_exp[1] = list(explanation.local_exp[0])
+        explanation.local_exp[0] = [(i, -w) for i, w in explanation.local_exp[1]]
+    return explanation
