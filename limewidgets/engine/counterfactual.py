@@ -1,7 +1,9 @@
 """Counterfactual search: a small set of features whose removal changes the model's decision.
 
 Works on every explanation whose perturbation edits binary keep-masks (text words, image
-superpixels). The explanation's weights only *order* the candidates; every claim is checked
+superpixels); tabular explanations are handed to
+:mod:`limewidgets.engine.tabular_counterfactual` (a change of values instead of a removal), which
+shares this module's setup (:class:`_Search`: budget, decision, target). The explanation's weights only *order* the candidates; every claim is checked
 with real model calls, all counted against a query budget:
 
 1. Order the features by their weight for the label (most supporting first).
@@ -48,7 +50,8 @@ class CounterfactualResult:
     found : bool
         Whether a verified counterfactual was found within the budget.
     features : list of int
-        Feature ids (positions in the keep-mask) to remove, most relevant first; empty if not found.
+        Feature ids (positions in the edit row) of the edit: the features to remove (masks,
+        most relevant first) or whose value changes (tabular); empty if not found.
     label_before : int
         The model's decision for the original instance (classification: the predicted class;
         regression: ``1`` if the value is ``>= threshold`` else ``0``).
@@ -65,10 +68,21 @@ class CounterfactualResult:
     label : int
         The label whose weights ordered the search.
     mask : list of int
-        The keep-mask of the counterfactual instance (``initial_state`` when not found).
+        The keep-mask of the counterfactual instance (``initial_state`` when not found); empty
+        for tabular searches.
     reused : int
         Rows of the search answered from the query cache (earlier model answers, the
         explanation's own samples included) instead of a model call.
+    searched : {'remove', 'change'}
+        ``'remove'``: features removed from a keep-mask (text, image); ``'change'``: feature
+        values changed (tabular).
+    changes : list of dict
+        Tabular only: one ``{"feature", "name", "from", "to", "from_display", "to_display"}``
+        per changed feature (raw values and display strings, category names for categorical
+        features).
+    state : list of float
+        Tabular only: the edited row (the what-if edit to apply; ``initial_state`` when not
+        found).
     """
 
     found: bool
@@ -81,11 +95,17 @@ class CounterfactualResult:
     label: int = 0
     mask: list = field(default_factory=list, repr=False)
     reused: int = 0
+    searched: str = "remove"
+    changes: list = field(default_factory=list)
+    state: list = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
         """The result as a JSON-able dict (what the widgets' ``counterfactual`` trait holds)."""
         out = asdict(self)
         out.pop("mask")
+        if self.searched == "remove":
+            out.pop("changes")
+            out.pop("state")
         return out
 
 
@@ -110,8 +130,9 @@ def _weights_vector(explanation: Any, key: Any, n_features: int) -> np.ndarray:
 
 
 def _resolve_cache(
-    cache: Any, explanation: Any, classifier_fn: Callable, n_features: int
+    cache: Any, explanation: Any, classifier_fn: Callable, n_features: int, binary: bool
 ) -> QueryCache | None:
+    kind = "binary masks" if binary else "raw rows"
     if cache is False:
         return None
     if cache is None or cache is True:
@@ -120,16 +141,16 @@ def _resolve_cache(
         if (
             same_model
             and isinstance(own, QueryCache)
-            and own.binary
+            and own.binary == binary
             and own.n_features == n_features
         ):
             return own
-        return QueryCache(n_features)
+        return QueryCache(n_features, binary=binary)
     if not isinstance(cache, QueryCache):
         raise TypeError(f"cache must be a QueryCache, True, False or None; got {describe(cache)}")
-    if cache.n_features != n_features or not cache.binary:
+    if cache.n_features != n_features or cache.binary != binary:
         raise ValueError(
-            f"cache must hold binary masks of {n_features} features (the explanation's); got a "
+            f"cache must hold {kind} of {n_features} features (the explanation's); got a "
             f"{'binary' if cache.binary else 'non-binary'} cache of {cache.n_features} features"
         )
     return cache
@@ -142,6 +163,187 @@ def _class_name(explanation: Any, label: int) -> str:
     return str(label)
 
 
+class _Search:
+    """What every counterfactual search shares: the model, the budget, the decision rule.
+
+    Validates the arguments, gets the original output (the explanation's own when it was
+    computed with this model, else one query) and resolves the target: which decision counts
+    as changed, which label's weights order the candidates and in which direction.
+
+    Attributes
+    ----------
+    label_before : int
+        The model's decision for the original instance.
+    key : int
+        The ``local_exp`` key whose weights order the search.
+    direction : float
+        ``1.0`` when the search goes against ``key`` (weights that support the decision are
+        removed first), ``-1.0`` when it goes towards another label.
+    original_output : numpy.ndarray of shape (1, n_outputs)
+    """
+
+    def __init__(
+        self,
+        explanation: Any,
+        classifier_fn: Callable | None,
+        label: int | None,
+        max_queries: int,
+        batch_size: int,
+        threshold: float | None,
+        cache: QueryCache | bool | None = None,
+        binary: bool = True,
+    ) -> None:
+        perturbation = getattr(explanation, "perturbation", None)
+        if perturbation is None:
+            raise ValueError(
+                "explanation must carry the perturbation that produced it "
+                f"(explanation.perturbation); got {describe(explanation)} without one"
+            )
+        if classifier_fn is None:
+            classifier_fn = getattr(explanation, "classifier_fn", None)
+            if classifier_fn is None:
+                raise ValueError(
+                    "classifier_fn is required: the explanation has no classifier_fn to re-query"
+                )
+        check_callable("classifier_fn", classifier_fn)
+        self.explanation = explanation
+        self.perturbation = perturbation
+        self.classifier_fn = classifier_fn
+        self.max_queries = check_positive_int("max_queries", max_queries, minimum=2)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.mode = mode = explanation.mode
+        if mode == "regression":
+            if threshold is None:
+                raise ValueError(
+                    "threshold is required for regression explanations: a counterfactual there "
+                    "is a change of the value across threshold (e.g. threshold=0.5)"
+                )
+            if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+                raise TypeError(f"threshold must be a number; got {describe(threshold)}")
+            if not np.isfinite(threshold):
+                raise ValueError(f"threshold must be finite; got {threshold}")
+            threshold = float(threshold)
+        elif threshold is not None:
+            raise ValueError(
+                "threshold only applies to regression explanations; for classification the "
+                "counterfactual is a change of the predicted label"
+            )
+        self.threshold = threshold
+        self.budget = _Budget(self.max_queries)
+        n_features = int(perturbation.n_features)
+        self.store = _resolve_cache(cache, explanation, classifier_fn, n_features, binary)
+        self.reused = 0
+
+        # The original output: reuse the explanation's when it was computed with this model.
+        stored = None
+        if classifier_fn is getattr(explanation, "classifier_fn", None):
+            if mode == "regression":
+                value = getattr(explanation, "predicted_value", None)
+                stored = None if value is None else np.array([[float(value)]])
+            elif getattr(explanation, "predict_proba", None) is not None:
+                stored = np.asarray(explanation.predict_proba, dtype=float).reshape(1, -1)
+        initial = np.asarray(perturbation.initial_state(), dtype=float).ravel()
+        self.original_output = stored if stored is not None else self.query(initial[None, :])
+        self.label_before = int(self.decide(self.original_output)[0])
+        self.n_classes = int(self.original_output.shape[1])
+
+        self.target: int | None = None  # classification towards a non-predicted label
+        if mode == "regression":
+            key = getattr(explanation, "dummy_label", 1)
+            if key not in explanation.local_exp:
+                key = next(iter(explanation.local_exp))
+            # Above the threshold: against what raises the value; below: against what lowers it.
+            self.direction = 1.0 if self.label_before == 1 else -1.0
+        else:
+            if label is None:
+                label = self.label_before
+            if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral):
+                raise TypeError(f"label must be an integer class index; got {describe(label)}")
+            label = int(label)
+            if not 0 <= label < self.n_classes:
+                raise ValueError(f"label must be in [0, {self.n_classes - 1}]; got {label}")
+            if label not in explanation.local_exp:
+                raise LabelNotExplainedError(
+                    f"label {label} ({_class_name(explanation, label)}) was not explained; "
+                    f"explained labels are {sorted(int(k) for k in explanation.local_exp)}"
+                )
+            key = label
+            self.direction = 1.0 if label == self.label_before else -1.0
+            if label != self.label_before:
+                self.target = label
+        self.key = int(key)
+
+    def query(self, rows: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """Model outputs ``(n, n_outputs)`` for edit-space rows; counted against the budget.
+
+        Rows found in the query cache are free; ``fresh=True`` always asks the model (the
+        verification of a result).
+        """
+        # Callers never ask for more rows than the budget has left.
+        perturbation = self.perturbation
+        if self.store is None or fresh:
+            self.budget.used += rows.shape[0]
+            out = predict_in_batches(
+                self.classifier_fn,
+                lambda start, stop: perturbation.make_instances(rows[start:stop]),
+                rows.shape[0],
+                None,
+                mode=self.mode,
+                name="classifier_fn",
+            )
+        else:
+            out, hits = self.store.predict(
+                self.classifier_fn, perturbation.make_instances, rows, mode=self.mode
+            )
+            self.reused += hits
+            self.budget.used += rows.shape[0] - hits
+        return out[:, None] if out.ndim == 1 else out
+
+    def spent(self) -> str:
+        """``"N model queries"`` (and how many answers came from the cache)."""
+        text = f"{self.budget.used} model queries"
+        return text + (f", {self.reused} answers reused" if self.reused else "")
+
+    def decide(self, outputs: np.ndarray) -> np.ndarray:
+        """The decision per output row (a class, or ``value >= threshold`` in regression)."""
+        if self.mode == "regression":
+            return (outputs[:, 0] >= self.threshold).astype(int)
+        return np.argmax(outputs, axis=1)
+
+    def succeeded(self, outputs: np.ndarray) -> np.ndarray:
+        """Boolean per output row: is this the decision the search is looking for?"""
+        decisions = self.decide(outputs)
+        if self.target is not None:
+            return decisions == self.target
+        return decisions != self.label_before
+
+    def margin(self, outputs: np.ndarray) -> np.ndarray:
+        """How far each output is from success (<= 0 once it succeeds, smaller is closer)."""
+        if self.mode == "regression":
+            gap = outputs[:, 0] - self.threshold
+            return gap if self.label_before == 1 else -gap
+        if self.n_classes < 2:
+            return np.full(outputs.shape[0], np.inf)
+        side = self.label_before if self.target is None else self.target
+        others = np.delete(outputs, side, axis=1).max(axis=1)
+        gap = outputs[:, side] - others
+        return gap if self.target is None else -gap
+
+    def weights(self, n_features: int) -> np.ndarray:
+        """The ordering weights, signed so that positive means "supports the decision"."""
+        return self.direction * _weights_vector(self.explanation, self.key, n_features)
+
+    def describe_decision(self, decision: int, output: np.ndarray) -> str:
+        """``"from 'a' to 'b'"`` (classification) or the value and its side of the threshold."""
+        if self.mode == "regression":
+            side = ">=" if decision == 1 else "<"
+            return f"moves the value to {output[0]:.4g} ({side} threshold {self.threshold:g})"
+        return (
+            f"changes the prediction from '{_class_name(self.explanation, self.label_before)}' "
+            f"to '{_class_name(self.explanation, decision)}'"
+        )
+
+
 def find_counterfactual(
     explanation: Any,
     classifier_fn: Callable | None = None,
@@ -152,12 +354,17 @@ def find_counterfactual(
     threshold: float | None = None,
     cache: QueryCache | bool | None = None,
 ) -> CounterfactualResult:
-    """Find a small set of features whose removal changes the model's decision.
+    """Find a small edit of the instance that changes the model's decision.
+
+    Text and image explanations (binary keep-masks): a small set of features to remove.
+    Tabular explanations (their perturbation has ``feature_info()``): the smallest change of
+    feature values, see
+    :func:`limewidgets.engine.tabular_counterfactual.find_tabular_counterfactual`.
 
     Parameters
     ----------
     explanation : Explanation
-        A text or image explanation (its ``perturbation`` edits binary keep-masks).
+        A text, image or tabular explanation carrying its ``perturbation``.
     classifier_fn : callable, optional
         The model to query (default: ``explanation.classifier_fn``).
     label : int, optional
@@ -188,132 +395,40 @@ def find_counterfactual(
     Raises
     ------
     ValueError
-        If the explanation has no mask-based perturbation, no model is available, a regression
+        If the explanation has no perturbation, no model is available, a regression
         explanation has no ``threshold``, or ``label`` is not a possible target.
     LabelNotExplainedError
         If ``label`` has no weights in the explanation.
     """
     perturbation = getattr(explanation, "perturbation", None)
-    if perturbation is None:
-        raise ValueError(
-            "explanation must carry the perturbation that produced it "
-            f"(explanation.perturbation); got {describe(explanation)} without one"
+    if callable(getattr(perturbation, "feature_info", None)):
+        from .tabular_counterfactual import find_tabular_counterfactual
+
+        return find_tabular_counterfactual(
+            explanation,
+            classifier_fn,
+            label,
+            max_queries=max_queries,
+            batch_size=batch_size,
+            threshold=threshold,
+            cache=cache,
         )
-    if classifier_fn is None:
-        classifier_fn = getattr(explanation, "classifier_fn", None)
-        if classifier_fn is None:
-            raise ValueError(
-                "classifier_fn is required: the explanation has no classifier_fn to re-query"
-            )
-    check_callable("classifier_fn", classifier_fn)
-    max_queries = check_positive_int("max_queries", max_queries, minimum=2)
-    batch_size = check_positive_int("batch_size", batch_size)
-    mode = explanation.mode
-    n_features = int(perturbation.n_features)
-    initial = np.asarray(perturbation.initial_state(), dtype=float).ravel()
+    search = _Search(explanation, classifier_fn, label, max_queries, batch_size, threshold, cache)
+    n_features = int(search.perturbation.n_features)
+    initial = np.asarray(search.perturbation.initial_state(), dtype=float).ravel()
     if initial.shape[0] != n_features or not np.all((initial == 0) | (initial == 1)):
         raise ValueError(
             "counterfactual search needs a mask-based perturbation (text or image explanations) "
             f"whose initial_state is a 0/1 mask of length {n_features}; got "
             f"{describe(initial)}"
         )
-    if mode == "regression":
-        if threshold is None:
-            raise ValueError(
-                "threshold is required for regression explanations: a counterfactual there is "
-                "a change of the value across threshold (e.g. threshold=0.5)"
-            )
-        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
-            raise TypeError(f"threshold must be a number; got {describe(threshold)}")
-        if not np.isfinite(threshold):
-            raise ValueError(f"threshold must be finite; got {threshold}")
-    elif threshold is not None:
-        raise ValueError(
-            "threshold only applies to regression explanations; for classification the "
-            "counterfactual is a change of the predicted label"
-        )
+    budget = search.budget
+    label_before = search.label_before
+    original_output = search.original_output
+    key = search.key
+    query = search.query
 
-    budget = _Budget(max_queries)
-    store = _resolve_cache(cache, explanation, classifier_fn, n_features)
-    reused = 0
-
-    def query(masks: np.ndarray, fresh: bool = False) -> np.ndarray:
-        nonlocal reused
-        # Callers never ask for more rows than the budget has left.
-        if store is None or fresh:
-            budget.used += masks.shape[0]
-            out = predict_in_batches(
-                classifier_fn,
-                lambda start, stop: perturbation.make_instances(masks[start:stop]),
-                masks.shape[0],
-                None,
-                mode=mode,
-                name="classifier_fn",
-            )
-        else:
-            out, hits = store.predict(classifier_fn, perturbation.make_instances, masks, mode=mode)
-            reused += hits
-            budget.used += masks.shape[0] - hits
-        return out[:, None] if out.ndim == 1 else out
-
-    def spent() -> str:
-        text = f"{budget.used} model queries"
-        return text + (f", {reused} answers reused" if reused else "")
-
-    def decide(outputs: np.ndarray) -> np.ndarray:
-        if mode == "regression":
-            return (outputs[:, 0] >= threshold).astype(int)
-        return np.argmax(outputs, axis=1)
-
-    # The original output: reuse the explanation's when it was computed with this model.
-    stored = None
-    if classifier_fn is getattr(explanation, "classifier_fn", None):
-        if mode == "regression":
-            value = getattr(explanation, "predicted_value", None)
-            stored = None if value is None else np.array([[float(value)]])
-        elif getattr(explanation, "predict_proba", None) is not None:
-            stored = np.asarray(explanation.predict_proba, dtype=float).reshape(1, -1)
-    original_output = stored if stored is not None else query(initial[None, :])
-    label_before = int(decide(original_output)[0])
-
-    if mode == "regression":
-        key = getattr(explanation, "dummy_label", 1)
-        if key not in explanation.local_exp:
-            key = next(iter(explanation.local_exp))
-        # Above the threshold: remove what raises the value most; below: what lowers it most.
-        direction = 1.0 if label_before == 1 else -1.0
-
-        def succeeded(decisions: np.ndarray) -> np.ndarray:
-            return decisions != label_before
-
-    else:
-        if label is None:
-            label = label_before
-        if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral):
-            raise TypeError(f"label must be an integer class index; got {describe(label)}")
-        label = int(label)
-        n_classes = original_output.shape[1]
-        if not 0 <= label < n_classes:
-            raise ValueError(f"label must be in [0, {n_classes - 1}]; got {label}")
-        if label not in explanation.local_exp:
-            raise LabelNotExplainedError(
-                f"label {label} ({_class_name(explanation, label)}) was not explained; explained "
-                f"labels are {sorted(int(k) for k in explanation.local_exp)}"
-            )
-        key = label
-        if label == label_before:
-            direction = 1.0
-
-            def succeeded(decisions: np.ndarray) -> np.ndarray:
-                return decisions != label_before
-
-        else:
-            direction = -1.0
-
-            def succeeded(decisions: np.ndarray) -> np.ndarray:
-                return decisions == key
-
-    weights = direction * _weights_vector(explanation, key, n_features)
+    weights = search.weights(n_features)
     # Most relevant first; features the surrogate did not keep (weight 0) come after the
     # supporting ones and before the opposing ones. Stable, so ties keep id order.
     order = np.argsort(-weights, kind="stable")
@@ -331,10 +446,10 @@ def find_counterfactual(
             message=message,
             label=int(key),
             mask=[int(v) for v in initial],
-            reused=reused,
+            reused=search.reused,
         )
 
-    if mode == "classification" and n_classes < 2:
+    if search.mode == "classification" and search.n_classes < 2:
         return not_found("the model has a single class: its label cannot change")
 
     # --- 1. prefixes: remove the top-1, top-2, ... features; 1, 2, 4, ... prefixes per call.
@@ -346,12 +461,12 @@ def find_counterfactual(
         room = budget.left - 1  # one query is kept for the final verification
         if room <= 0:
             break
-        size = min(chunk, batch_size, room, n_features - next_k + 1)
+        size = min(chunk, search.batch_size, room, n_features - next_k + 1)
         ks = np.arange(next_k, next_k + size)
         removed = rank[None, :] < ks[:, None]
         masks = np.where(removed, 0.0, initial[None, :])
         outputs = query(masks)
-        hits = succeeded(decide(outputs))
+        hits = search.succeeded(outputs)
         if hits.any():
             first = int(np.argmax(hits))
             found_k = int(ks[first])
@@ -363,10 +478,10 @@ def find_counterfactual(
         if tried >= n_features:
             return not_found(
                 f"no counterfactual: removing all {n_features} features does not change the "
-                f"decision ({spent()})"
+                f"decision ({search.spent()})"
             )
         return not_found(
-            f"no counterfactual found within max_queries={max_queries}: removing up to "
+            f"no counterfactual found within max_queries={search.max_queries}: removing up to "
             f"{tried} of {n_features} features did not change the decision"
         )
 
@@ -381,7 +496,7 @@ def find_counterfactual(
         mask = initial.copy()
         mask[trial] = 0.0
         outputs = query(mask[None, :])
-        if succeeded(decide(outputs))[0]:
+        if search.succeeded(outputs)[0]:
             removed_set = trial
             current_output = outputs[0]
 
@@ -390,26 +505,17 @@ def find_counterfactual(
     mask[removed_set] = 0.0
     # Always a real model call: it checks that the answer is reproducible.
     verified = query(mask[None, :], fresh=True)
-    decision = int(decide(verified)[0])
-    if not succeeded(np.array([decision]))[0]:
+    decision = int(search.decide(verified)[0])
+    if not search.succeeded(verified)[0]:
         return not_found(
             "the model's decision was not reproducible: the final set did not change it again "
-            f"on verification ({spent()})"
+            f"on verification ({search.spent()})"
         )
     current_output = verified[0]
-    if mode == "regression":
-        side = ">=" if decision == 1 else "<"
-        message = (
-            f"removing {len(removed_set)} feature(s) moves the value to "
-            f"{current_output[0]:.4g} ({side} threshold {threshold:g}); verified with "
-            f"{spent()}"
-        )
-    else:
-        message = (
-            f"removing {len(removed_set)} feature(s) changes the prediction from "
-            f"'{_class_name(explanation, label_before)}' to "
-            f"'{_class_name(explanation, decision)}'; verified with {spent()}"
-        )
+    message = (
+        f"removing {len(removed_set)} feature(s) "
+        f"{search.describe_decision(decision, current_output)}; verified with {search.spent()}"
+    )
     return CounterfactualResult(
         found=True,
         features=removed_set,
@@ -420,5 +526,5 @@ def find_counterfactual(
         message=message,
         label=int(key),
         mask=[int(v) for v in mask],
-        reused=reused,
+        reused=search.reused,
     )

@@ -61,6 +61,8 @@ class ExplanationWidget(ExplanationTraits):
     """
 
     _kind: ClassVar[str] = ""
+    # What a counterfactual of this kind edits: "remove" (masks) or "change" (tabular values).
+    _searched: ClassVar[str] = "remove"
 
     def __init__(
         self,
@@ -134,6 +136,7 @@ class ExplanationWidget(ExplanationTraits):
             high = finite_or_none(getattr(explanation, "max_value", None))
             values["min_value"] = 0.0 if low is None else low
             values["max_value"] = 1.0 if high is None else high
+            values["counterfactual_threshold"] = (values["min_value"] + values["max_value"]) / 2
         values.update(self._kind_traits())
         values.update(kwargs)
         super().__init__(**values)
@@ -396,9 +399,12 @@ class ExplanationWidget(ExplanationTraits):
         max_queries: int | None = None,
         **kwargs: Any,
     ) -> dict:
-        """Search a small set of features whose removal changes the model's decision.
+        """Search a small edit that changes the model's decision.
 
-        See :func:`limewidgets.engine.counterfactual.find_counterfactual`; the result is also
+        Text and image: a small set of features to remove; tabular: the smallest change of
+        feature values (``changes`` and the edited ``state``, which :meth:`apply_counterfactual`
+        makes the current what-if edit). See
+        :func:`limewidgets.engine.counterfactual.find_counterfactual`; the result is also
         stored in the ``counterfactual`` trait (shown in the widget).
 
         Parameters
@@ -410,27 +416,56 @@ class ExplanationWidget(ExplanationTraits):
         max_queries : int, optional
             Query budget (default: the widget's ``max_queries``).
         **kwargs
-            ``batch_size``, ``threshold`` (regression), passed to the engine.
+            ``batch_size``, ``threshold`` (regression; default: ``counterfactual_threshold``),
+            passed to the engine.
 
         Returns
         -------
         dict
             ``found``, ``features``, ``label_before``, ``label_after``, ``output_after``,
-            ``queries``, ``message``, ``label``.
+            ``queries``, ``message``, ``label``, ``searched`` (``'remove'`` or ``'change'``),
+            ``request`` (0: asked from Python); tabular also ``changes`` and ``state``.
         """
         if self.classifier_fn is None:
             raise ValueError("find_counterfactual needs a model: pass classifier_fn to the widget")
         if label is None and self.explanation.mode == "classification":
             label = self.label
         budget = self.max_queries if max_queries is None else max_queries
+        if self.explanation.mode == "regression" and kwargs.get("threshold") is None:
+            kwargs["threshold"] = self.counterfactual_threshold
         with self._model_lock:
             result = find_counterfactual(
                 self.explanation, self.classifier_fn, label, max_queries=budget, **kwargs
             )
         payload = result.to_dict()
-        payload.update({"request": 0, "searched": "remove"})
+        payload["request"] = 0
         self.counterfactual = payload
         return payload
+
+    def apply_counterfactual(self) -> None:
+        """Make the last counterfactual found the current what-if edit (one new ``state``).
+
+        Text and image: the original with the counterfactual's features removed; tabular: the
+        counterfactual's edited row. The model is re-queried like after any edit.
+
+        Raises
+        ------
+        ValueError
+            If there is no counterfactual found (``counterfactual["found"]`` is not True).
+        """
+        found = self.counterfactual
+        if not found.get("found"):
+            raise ValueError(
+                "no counterfactual to apply: call find_counterfactual() (or press "
+                "'Find counterfactual') first and check that it found one"
+            )
+        self._set_state(self._counterfactual_row(found))
+
+    def _counterfactual_row(self, found: dict) -> np.ndarray:
+        """The edit row a found counterfactual describes (the original, features removed)."""
+        row = self._initial.copy()
+        row[[int(f) for f in found.get("features", [])]] = 0.0
+        return row
 
     def _answer_counterfactual(self, request: int) -> None:
         """Run a search asked for by the browser; errors become the result's message."""
@@ -449,7 +484,8 @@ class ExplanationWidget(ExplanationTraits):
                 "message": message,
                 "label": int(self.label),
             }
-        payload.update({"request": request, "searched": "remove"})
+        payload["request"] = request
+        payload.setdefault("searched", self._searched)
         self.counterfactual = payload
 
     def save_html(self, path: Any, title: str | None = None) -> pathlib.Path:

@@ -119,6 +119,8 @@ class ExplanationTraits(anywidget.AnyWidget):
     label = traitlets.Int(0).tag(sync=True)
     num_features = traitlets.Int(10).tag(sync=True)
     counterfactual_request = traitlets.Int(0).tag(sync=True)
+    # Regression: a counterfactual crosses this value (both ways; default: middle of the range).
+    counterfactual_threshold = traitlets.Float(None, allow_none=True).tag(sync=True)
 
     @traitlets.validate("label")
     def _valid_label(self, proposal: dict) -> int:

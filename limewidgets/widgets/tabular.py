@@ -55,6 +55,7 @@ class TabularExplanationWidget(ExplanationWidget):
     """
 
     _kind = "tabular"
+    _searched = "change"
     _esm = bundle_source("tabular")
     _css = css_source()
 
@@ -152,6 +153,9 @@ class TabularExplanationWidget(ExplanationWidget):
         row = self._validate_state(self.state).copy()
         row[index] = float(value)
         self._set_state(row)
+
+    def _counterfactual_row(self, found: dict) -> np.ndarray:
+        return self._validate_state(found.get("state", []))
 
     @property
     def values(self) -> dict:

@@ -210,19 +210,21 @@ def test_bad_inputs():
         find_counterfactual(explanation, keeps_feature_5)
 
 
-def test_tabular_perturbation_is_rejected():
+def test_tabular_explanations_get_a_value_change_not_a_removal():
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
 
     from limewidgets import LimeTabularExplainer
 
     x, y = load_iris(return_X_y=True)
-    model = LogisticRegression(max_iter=500).fit(x, y).predict_proba
+    model = LogisticRegression(max_iter=500).fit(x, y)
     explanation = LimeTabularExplainer(x, random_state=0).explain_instance(
-        x[0], model, num_samples=100
+        x[0], model.predict_proba, num_samples=100, top_labels=1
     )
-    with pytest.raises(ValueError, match="needs a mask-based perturbation"):
-        find_counterfactual(explanation)
+    result = find_counterfactual(explanation)
+    assert result.found and result.searched == "change"
+    assert model.predict(np.array([result.state]))[0] != model.predict(x[:1])[0]
+    assert "changes" in result.to_dict() and "state" in result.to_dict()
 
 
 def test_masks_already_answered_are_not_sent_again():

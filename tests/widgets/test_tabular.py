@@ -119,11 +119,57 @@ def test_regression_widget(regression_explanation, regression_model):
     )
 
 
-def test_tabular_has_no_removal_counterfactual(tabular_explanation):
-    widget = TabularExplanationWidget(tabular_explanation, threaded=False)
-    with pytest.raises(ValueError, match="mask-based perturbation"):
-        widget.find_counterfactual()
+def test_tabular_counterfactual_is_a_what_if_edit(tabular_explanation, tabular_model):
+    recorder = RecordingModel(tabular_model)
+    widget = TabularExplanationWidget(tabular_explanation, recorder, threaded=False)
+    before = int(np.argmax(widget.original_output))
+    result = widget.find_counterfactual()
+    assert result["found"] and result["searched"] == "change" and result["request"] == 0
+    assert widget.counterfactual == result
+    # The model's own decision boundary (x0 + 2 [colour = blue] = 0.5 in the training labels):
+    # the smallest change moves x0 up to around 0.5, colour and x2 stay.
+    (change,) = result["changes"]
+    assert change["name"] == "x0" and change["from"] == pytest.approx(0.2)
+    assert 0.2 < change["to"] < 1.5
+    assert result["state"][1:] == [1.0, 5.0]
+    assert int(np.argmax(tabular_model(np.array([result["state"]])))) != before
+    # Applying it is one what-if edit: the state becomes the counterfactual row, re-queried.
+    state_id = widget.state_id
+    widget.apply_counterfactual()
+    assert widget.state == result["state"] and widget.state_id == state_id + 1
+    assert widget.real_state_id == widget.state_id
+    assert int(np.argmax(widget.real_output)) == result["label_after"] != before
+    assert widget.values["x0"] == change["to"]
+
+
+def test_tabular_counterfactual_from_the_browser(tabular_explanation, tabular_model):
+    widget = TabularExplanationWidget(tabular_explanation, tabular_model, threaded=False)
     widget.set_state({"counterfactual_request": 1})
-    assert widget.counterfactual["found"] is False
+    assert widget.counterfactual["found"] is True
     assert widget.counterfactual["request"] == 1
-    assert "mask-based" in widget.counterfactual["message"]
+    assert widget.counterfactual["searched"] == "change"
+    widget.set_state({"counterfactual_request": 2})
+    assert widget.counterfactual["request"] == 2
+
+
+def test_regression_counterfactual_crosses_the_threshold(regression_explanation, regression_model):
+    widget = TabularExplanationWidget(regression_explanation, regression_model, threaded=False)
+    middle = (widget.min_value + widget.max_value) / 2
+    assert widget.counterfactual_threshold == pytest.approx(middle)
+    value = widget.original_output[0]
+    threshold = value - 1.0  # just below the instance's value: a small change crosses it
+    widget.counterfactual_threshold = threshold
+    result = widget.find_counterfactual()
+    assert result["found"] and result["label_before"] == 1 and result["label_after"] == 0
+    assert result["output_after"][0] < threshold
+    assert regression_model(np.array([result["state"]]))[0] < threshold
+    assert f"threshold {threshold:g}" in result["message"]
+    widget.apply_counterfactual()
+    assert widget.real_output[0] == pytest.approx(result["output_after"][0])
+
+
+def test_apply_counterfactual_needs_a_found_one(tabular_explanation, tabular_model):
+    widget = TabularExplanationWidget(tabular_explanation, tabular_model, threaded=False)
+    with pytest.raises(ValueError, match="no counterfactual to apply"):
+        widget.apply_counterfactual()
+    assert widget.state_id == 0

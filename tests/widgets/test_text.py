@@ -74,6 +74,10 @@ def test_counterfactual_words(text_model):
     text = explanation.perturbation.make_instances(mask[None, :])[0]
     assert np.argmax(text_model([text])[0]) == 1
     assert widget.counterfactual == result
+    assert result["searched"] == "remove" and "changes" not in result
+    widget.apply_counterfactual()
+    assert widget.removed_features == sorted(result["features"])
+    assert int(np.argmax(widget.real_output)) == 1
 
 
 def test_text_payload_is_small(text_explanation):
