@@ -40,6 +40,32 @@ def exponential_kernel(distances: np.ndarray, kernel_width: float) -> np.ndarray
     return np.sqrt(np.exp(-(d**2) / kernel_width**2))
 
 
+class BoundKernel:
+    """A kernel ``kernel(d, kernel_width)`` bound to its width: ``weights = bound(d)``.
+
+    A class rather than a closure so that explainers pickle with the standard :mod:`pickle`
+    (a closure cannot be pickled, which is what stopped lime's explainers from being sent to
+    worker processes).
+
+    Parameters
+    ----------
+    kernel : callable
+        ``kernel(distances, kernel_width) -> weights``.
+    kernel_width : float
+    """
+
+    def __init__(self, kernel: Callable[[np.ndarray, float], np.ndarray], kernel_width: float):
+        self.kernel = kernel
+        self.kernel_width = kernel_width
+
+    def __call__(self, d: np.ndarray) -> np.ndarray:
+        return np.asarray(self.kernel(d, self.kernel_width), dtype=float)
+
+    def __repr__(self) -> str:
+        name = getattr(self.kernel, "__name__", type(self.kernel).__name__)
+        return f"BoundKernel({name}, kernel_width={self.kernel_width!r})"
+
+
 def make_kernel_fn(
     kernel: Callable[[np.ndarray, float], np.ndarray] | None, kernel_width: float
 ) -> Callable[[np.ndarray], np.ndarray]:
@@ -47,11 +73,7 @@ def make_kernel_fn(
     base = exponential_kernel if kernel is None else kernel
     if not callable(base):
         raise TypeError(f"kernel must be callable kernel(d, kernel_width) or None; got {base!r}")
-
-    def kernel_fn(d: np.ndarray) -> np.ndarray:
-        return np.asarray(base(d, kernel_width), dtype=float)
-
-    return kernel_fn
+    return BoundKernel(base, kernel_width)
 
 
 def distances_to_first(data: Any, metric: str = "cosine") -> np.ndarray:
