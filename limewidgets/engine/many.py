@@ -1,0 +1,614 @@
+"""Explain many instances: per-row seeds, model calls shared across rows, joblib parallelism.
+
+:func:`explain_many` is what the explainers' ``explain_many`` methods run. Three ideas:
+
+* **Each row has its own random stream.** Row ``i`` is explained with a fresh ``RandomState``
+  seeded by :func:`row_seeds` (child ``i`` of a :class:`numpy.random.SeedSequence`), so its
+  explanation does not depend on which other rows are explained, in what order, in how many
+  processes or on which backend.
+* **Rows share model calls.** An explainer's ``explain_instance`` draws the samples, then hands a
+  :class:`PendingExplanation` (the samples and how to fit the surrogates once the model's
+  outputs are known) to :func:`run_or_defer`, which either queries the model at once or, inside
+  ``explain_many``, returns the pending explanation to be queried with other rows. The samples
+  of ``rows_per_call`` rows are sent to the model together, at most ``batch_size`` samples per
+  call, which removes most of the per-call overhead of models such as random forests or GPU
+  networks. The outputs of a deterministic model do not depend on how samples are grouped, so
+  neither do the explanations.
+* **The work runs in** :class:`joblib.Parallel`, so that ``joblib.parallel_config`` chooses where
+  it runs (processes, threads, a Dask or a Ray cluster) with no change to the call.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import math
+import numbers
+import traceback as traceback_module
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validation import check_callable, check_choice, check_model_output, describe
+
+__all__ = [
+    "ExplainManyMixin",
+    "PendingExplanation",
+    "RowFailure",
+    "explain_many",
+    "row_seeds",
+]
+
+ERRORS = ("raise", "collect")
+# rows_per_call='auto' groups rows until a model call holds about this many samples.
+AUTO_SAMPLES_PER_CALL = 50_000
+
+
+# Set while explain_many prepares rows: explain_instance then returns its PendingExplanation
+# instead of querying the model (a context variable, so threads never see each other's).
+_DEFER: contextvars.ContextVar[bool] = contextvars.ContextVar("limewidgets_defer", default=False)
+
+
+def run_or_defer(pending: PendingExplanation, classifier_fn: Callable[[Any], Any]) -> Any:
+    """What an explainer's ``explain_instance`` returns once its samples are drawn.
+
+    Normally the finished explanation (the model is queried now). Inside
+    :func:`prepare_explanation` the pending explanation itself, so that :func:`explain_many`
+    can query the model for several rows at once. Explainers end ``explain_instance`` with
+    this, which keeps its signature and validation the one source for both paths.
+    """
+    if _DEFER.get():
+        return pending
+    return pending.run(classifier_fn)
+
+
+def prepare_explanation(
+    explainer: Any, instance: Any, classifier_fn: Callable[[Any], Any], **kwargs: Any
+) -> Any:
+    """``explainer.explain_instance(instance, classifier_fn, **kwargs)`` without the model calls.
+
+    Returns
+    -------
+    PendingExplanation
+        Or, for an explainer that does not end with :func:`run_or_defer`, the finished
+        explanation.
+    """
+    token = _DEFER.set(True)
+    try:
+        return explainer.explain_instance(instance, classifier_fn, **kwargs)
+    finally:
+        _DEFER.reset(token)
+
+
+class PendingExplanation:
+    """An explanation whose samples are drawn and whose model outputs are still to come.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of perturbed samples (model inputs) to send to the model.
+    make_batch : callable
+        ``make_batch(start, stop)`` builds the model inputs of samples ``start:stop``.
+    finish : callable
+        ``finish(outputs)`` fits the surrogates on the validated model outputs and returns the
+        explanation.
+    mode : {'classification', 'regression'}
+        How the model's outputs are validated.
+    batch_size : int or None
+        At most this many samples per model call (``None``: no limit).
+    name : str, default='classifier_fn'
+        Name of the model argument in error messages.
+    progress_bar : bool, default=False
+        Show a progress bar over the model calls of :meth:`run`.
+    """
+
+    def __init__(
+        self,
+        n_samples: int,
+        make_batch: Callable[[int, int], Any],
+        finish: Callable[[np.ndarray], Any],
+        mode: str,
+        batch_size: int | None,
+        name: str = "classifier_fn",
+        progress_bar: bool = False,
+    ) -> None:
+        self.n_samples = n_samples
+        self.make_batch = make_batch
+        self.finish = finish
+        self.mode = mode
+        self.batch_size = batch_size
+        self.name = name
+        self.progress_bar = progress_bar
+
+    def run(self, classifier_fn: Callable[[Any], Any]) -> Any:
+        """Query ``classifier_fn`` on the samples (in batches) and finish the explanation."""
+        from .batching import predict_in_batches
+
+        outputs = predict_in_batches(
+            classifier_fn,
+            self.make_batch,
+            self.n_samples,
+            self.batch_size,
+            mode=self.mode,
+            progress_bar=self.progress_bar,
+            name=self.name,
+        )
+        return self.finish(outputs)
+
+
+class RowFailure:
+    """What ``explain_many(..., errors='collect')`` returns in place of a row that failed.
+
+    It is falsy, so ``[e for e in explanations if e]`` keeps the explanations only.
+
+    Parameters
+    ----------
+    index : int
+        Position of the row in ``instances``.
+    error : BaseException
+        The exception raised while explaining the row.
+
+    Attributes
+    ----------
+    index : int
+    error : BaseException or None
+        The exception (``None`` when it could not be sent back from a worker process).
+    error_type : str
+        The exception's class name.
+    message : str
+        ``str(error)``.
+    traceback : str
+        The formatted traceback, as raised in the worker.
+    """
+
+    def __init__(self, index: int, error: BaseException) -> None:
+        self.index = int(index)
+        self.error: BaseException | None = error
+        self.error_type = type(error).__name__
+        self.message = str(error)
+        self.traceback = "".join(
+            traceback_module.format_exception(type(error), error, error.__traceback__)
+        )
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"RowFailure(index={self.index}, {self.error_type}: {self.message})"
+
+    def __str__(self) -> str:
+        return f"row {self.index} failed: {self.error_type}: {self.message}"
+
+    def reraise(self) -> None:
+        """Raise the row's exception again (a ``RuntimeError`` if it was not kept)."""
+        if self.error is not None:
+            raise self.error
+        raise RuntimeError(str(self))
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        import pickle
+
+        try:  # an exception holding unpicklable state must not lose the whole result
+            pickle.dumps(self.error)
+        except Exception:
+            state["error"] = None
+        return state
+
+
+def row_seeds(random_state: Any, n_rows: int) -> list[int]:
+    """The seed of each row's ``RandomState`` in :func:`explain_many`.
+
+    Row ``i`` gets child ``i`` of ``SeedSequence(random_state)``: it depends on ``random_state``
+    and ``i`` only, never on the number of rows, their grouping or the backend.
+
+    Parameters
+    ----------
+    random_state : int, sequence of int, numpy.random.SeedSequence, RandomState or Generator
+        The root of the seeds. A ``RandomState`` or ``Generator`` gives one draw of entropy
+        (advancing it).
+    n_rows : int
+
+    Returns
+    -------
+    list of int
+        One 32-bit seed per row: ``LimeTabularExplainer(..., random_state=seeds[i])`` explains
+        row ``i`` exactly as ``explain_many`` does.
+    """
+    root = _seed_sequence(random_state)
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in root.spawn(n_rows)]
+
+
+def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
+    if isinstance(random_state, np.random.SeedSequence):
+        # A fresh copy, so that spawning here never changes the caller's sequence.
+        return np.random.SeedSequence(random_state.entropy, spawn_key=random_state.spawn_key)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.SeedSequence(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(random_state.integers(0, 2**32, size=4, dtype=np.uint64))
+    if isinstance(random_state, (bool, np.bool_)):
+        raise TypeError(f"random_state must be None, an int or a RandomState; got {random_state}")
+    if isinstance(random_state, numbers.Integral):
+        if random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer; got {random_state}")
+        return np.random.SeedSequence(int(random_state))
+    if isinstance(random_state, Sequence) and not isinstance(random_state, str):
+        try:
+            return np.random.SeedSequence([int(v) for v in random_state])
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(
+        "random_state must be None, a non-negative int, a SeedSequence, a RandomState or a "
+        f"Generator; got {describe(random_state)}"
+    )
+
+
+def reseeded(explainer: Any, seed: int) -> Any:
+    """A shallow copy of ``explainer`` that samples from ``RandomState(seed)``.
+
+    Explainers share one ``RandomState`` between themselves and their parts (the surrogate
+    fitter, the discretizer): every attribute that holds the explainer's generator is copied
+    with the new one, so the copy draws exactly what a new explainer seeded with ``seed`` would.
+    """
+    old = getattr(explainer, "random_state", None)
+    new = np.random.RandomState(seed)
+    clone = copy.copy(explainer)
+    clone.random_state = new
+    for name, value in vars(explainer).items():
+        if value is old or value is explainer:
+            continue
+        if getattr(value, "random_state", None) is old and old is not None:
+            part = copy.copy(value)
+            part.random_state = new
+            setattr(clone, name, part)
+    return clone
+
+
+def _as_rows(instances: Any) -> list:
+    """``instances`` as a list of single instances (array rows, strings, images, sparse rows)."""
+    if isinstance(instances, (str, bytes)):
+        raise TypeError(
+            "instances must be a sequence of instances (e.g. a list of documents); got a "
+            "single string"
+        )
+    if sp.issparse(instances):
+        matrix = sp.csr_matrix(instances)
+        return [matrix[i] for i in range(matrix.shape[0])]
+    if hasattr(instances, "iloc") and hasattr(instances, "to_numpy"):  # pandas DataFrame
+        instances = instances.to_numpy()
+    if isinstance(instances, np.ndarray):
+        if instances.ndim == 0:
+            raise TypeError(f"instances must be a sequence of instances; got {describe(instances)}")
+        return list(instances)
+    try:
+        return list(instances)
+    except TypeError as err:
+        raise TypeError(
+            f"instances must be a sequence of instances; got {describe(instances)}"
+        ) from err
+
+
+def _concat(parts: list) -> Any:
+    """Join model inputs of several rows into one batch of the same kind."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    if isinstance(first, list):
+        return [item for part in parts for item in part]
+    if sp.issparse(first):
+        return sp.vstack(parts, format="csr")
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts, axis=0)
+    if isinstance(first, tuple):
+        return tuple(item for part in parts for item in part)
+    raise TypeError(
+        f"cannot join model inputs of type {type(first).__name__} across rows; use rows_per_call=1"
+    )
+
+
+def query_together(pendings: Sequence[PendingExplanation], classifier_fn: Callable) -> list:
+    """The model's outputs for every pending row, the rows' samples sharing model calls.
+
+    Samples are sent in order (row 0's, then row 1's, ...), at most the smallest ``batch_size``
+    of the rows per call; a call may hold the end of one row and the start of the next.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One array of outputs per row.
+    """
+    sizes = [p.n_samples for p in pendings]
+    total = sum(sizes)
+    caps = [p.batch_size for p in pendings if p.batch_size is not None]
+    step = min(caps) if caps else total
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    outputs: list[np.ndarray | None] = [None] * len(pendings)
+    mode, name = pendings[0].mode, pendings[0].name
+    n_columns: int | None = None
+    for start in range(0, total, step):
+        stop = min(start + step, total)
+        first = int(np.searchsorted(offsets, start, side="right")) - 1
+        parts, spans = [], []
+        row = first
+        while row < len(pendings) and offsets[row] < stop:
+            lo = max(start, offsets[row]) - offsets[row]
+            hi = min(stop, offsets[row + 1]) - offsets[row]
+            if hi > lo:
+                parts.append(pendings[row].make_batch(int(lo), int(hi)))
+                spans.append((row, int(lo), int(hi)))
+            row += 1
+        batch = _concat(parts)
+        del parts
+        preds = check_model_output(classifier_fn(batch), stop - start, mode, name, n_columns)
+        del batch
+        if preds.ndim == 2:
+            n_columns = preds.shape[1]
+        position = 0
+        for row, lo, hi in spans:
+            if outputs[row] is None:
+                outputs[row] = np.empty((sizes[row],) + preds.shape[1:], dtype=float)
+            outputs[row][lo:hi] = preds[position : position + hi - lo]
+            position += hi - lo
+    return outputs
+
+
+def _note(err: BaseException, text: str) -> None:
+    add_note = getattr(err, "add_note", None)
+    if add_note is not None:  # Python >= 3.11
+        add_note(text)
+
+
+def _explain_block(
+    explainer: Any,
+    instances: list,
+    indices: list[int],
+    seeds: list[int],
+    classifier_fn: Callable,
+    kwargs: dict,
+    errors: str,
+) -> tuple[list[int], list]:
+    """Explain one group of rows, their samples sharing model calls (runs in a worker)."""
+    results: list[Any] = [None] * len(indices)
+
+    def failed(j: int, err: BaseException) -> None:
+        if errors == "raise":
+            _note(err, f"while explaining row {indices[j]} of explain_many")
+            raise err
+        results[j] = RowFailure(indices[j], err)
+
+    pending: dict[int, PendingExplanation] = {}
+    for j, (instance, seed) in enumerate(zip(instances, seeds, strict=True)):
+        try:
+            prepared = prepare_explanation(
+                reseeded(explainer, seed), instance, classifier_fn, **kwargs
+            )
+        except Exception as err:
+            failed(j, err)
+            continue
+        if isinstance(prepared, PendingExplanation):
+            pending[j] = prepared
+        else:  # an explainer that queries the model itself: its row is already done
+            results[j] = prepared
+    if pending:
+        order = list(pending)
+        try:
+            outputs = dict(
+                zip(order, query_together([pending[j] for j in order], classifier_fn), strict=True)
+            )
+        except Exception as err:
+            if errors == "raise" or len(order) == 1:
+                rows = [indices[j] for j in order]
+                if errors == "raise":
+                    _note(err, f"while querying the model on the samples of rows {rows}")
+                    raise
+                outputs = {}
+                failed(order[0], err)
+            else:
+                # A shared call failed: query the rows one by one to find the failing ones.
+                outputs = {}
+                for j in order:
+                    try:
+                        outputs[j] = query_together([pending[j]], classifier_fn)[0]
+                    except Exception as row_err:
+                        failed(j, row_err)
+        for j, out in outputs.items():
+            try:
+                results[j] = pending[j].finish(out)
+            except Exception as err:
+                failed(j, err)
+    for result in results:
+        # The driver re-attaches its own model: shipping it back with every row would copy a
+        # (possibly large, possibly unpicklable) model once per explanation.
+        if hasattr(result, "classifier_fn"):
+            result.classifier_fn = None
+    return indices, results
+
+
+def _resolve_rows_per_call(rows_per_call: Any, num_samples: int) -> int:
+    if isinstance(rows_per_call, str) and rows_per_call == "auto":
+        return max(1, math.ceil(AUTO_SAMPLES_PER_CALL / max(1, num_samples)))
+    if isinstance(rows_per_call, (bool, np.bool_)) or not isinstance(
+        rows_per_call, numbers.Integral
+    ):
+        raise TypeError(
+            f"rows_per_call must be 'auto' or an integer >= 1; got {describe(rows_per_call)}"
+        )
+    if rows_per_call < 1:
+        raise ValueError(f"rows_per_call must be 'auto' or an integer >= 1; got {rows_per_call}")
+    return int(rows_per_call)
+
+
+def explain_many(
+    explainer: Any,
+    instances: Any,
+    classifier_fn: Callable[[Any], Any],
+    *,
+    n_jobs: int | None = None,
+    rows_per_call: int | str = "auto",
+    random_state: Any = None,
+    errors: str = "raise",
+    progress_bar: bool = True,
+    **explain_kwargs: Any,
+) -> list:
+    """Explain every instance with ``explainer``; see :meth:`ExplainManyMixin.explain_many`."""
+    check_callable("classifier_fn", classifier_fn)
+    check_choice("errors", errors, ERRORS)
+    if n_jobs is not None and (
+        isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral)
+    ):
+        raise TypeError(f"n_jobs must be None or an integer; got {describe(n_jobs)}")
+    rows = _as_rows(instances)
+    n_rows = len(rows)
+    if n_rows == 0:
+        return []
+    if random_state is None:
+        # Drawn from the explainer's own stream: a seeded explainer gives reproducible runs.
+        random_state = getattr(explainer, "random_state", None)
+        if random_state is None:
+            random_state = np.random.RandomState()
+    seeds = row_seeds(random_state, n_rows)
+    num_samples = explain_kwargs.get("num_samples", _default_num_samples(explainer))
+    group = _resolve_rows_per_call(rows_per_call, num_samples)
+    kwargs = dict(explain_kwargs)
+    kwargs["progress_bar"] = False
+
+    import joblib
+
+    blocks = [range(start, min(start + group, n_rows)) for start in range(0, n_rows, group)]
+    tasks = (
+        joblib.delayed(_explain_block)(
+            explainer,
+            [rows[i] for i in block],
+            list(block),
+            [seeds[i] for i in block],
+            classifier_fn,
+            kwargs,
+            errors,
+        )
+        for block in blocks
+    )
+    bar = None
+    if progress_bar:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_rows, unit="row")
+    results: list[Any] = [None] * n_rows
+    done = np.zeros(n_rows, dtype=bool)
+    try:
+        for indices, block_results in joblib.Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
+            for i, result in zip(indices, block_results, strict=True):
+                if hasattr(result, "classifier_fn"):
+                    result.classifier_fn = classifier_fn
+                results[i] = result
+                done[i] = True
+            if bar is not None:
+                bar.update(len(indices))
+    finally:
+        if bar is not None:
+            bar.close()
+    missing = np.flatnonzero(~done)
+    if missing.size or any(r is None for r in results):
+        # A backend that lost work must never hand back a silently short or padded list.
+        raise RuntimeError(
+            f"explain_many lost {int(missing.size)} of {n_rows} rows (first missing: "
+            f"{missing[:10].tolist()}); the parallel backend returned incomplete results"
+        )
+    return results
+
+
+def _default_num_samples(explainer: Any) -> int:
+    import inspect
+
+    try:
+        parameter = inspect.signature(explainer.explain_instance).parameters["num_samples"]
+    except (KeyError, TypeError, ValueError):
+        return 5000
+    default = parameter.default
+    return default if isinstance(default, int) else 5000
+
+
+class ExplainManyMixin:
+    """Gives an explainer ``explain_many``.
+
+    The explainer's ``explain_instance`` ends with :func:`run_or_defer`, so that several rows'
+    samples can share model calls; any other explainer is run one row at a time.
+    """
+
+    def explain_many(
+        self,
+        instances: Any,
+        classifier_fn: Callable[[Any], Any],
+        *,
+        n_jobs: int | None = None,
+        rows_per_call: int | str = "auto",
+        random_state: Any = None,
+        errors: str = "raise",
+        progress_bar: bool = True,
+        **explain_kwargs: Any,
+    ) -> list:
+        """Explain many instances; one explanation per instance, in input order.
+
+        Gives the same explanations as calling ``explain_instance`` on each row with the row's
+        own seed (see :func:`~limewidgets.engine.many.row_seeds`), much faster: the samples of
+        several rows share each model call, and rows are spread over ``n_jobs`` workers.
+
+        Parameters
+        ----------
+        instances : sequence
+            The instances, one per row: a 2-D array or DataFrame of table rows (a 3-D array of
+            sequences for the recurrent explainer), a list of documents, an array or list of
+            images, or a sparse matrix of rows.
+        classifier_fn : callable
+            The model, as for ``explain_instance``.
+        n_jobs : int or None, default=None
+            Number of joblib workers (joblib's meaning: ``None`` is 1 unless a
+            :func:`joblib.parallel_config` context says otherwise, ``-1`` all cores). The work
+            runs in :class:`joblib.Parallel`, so ``with joblib.parallel_config(backend="dask"):``
+            runs it on a Dask cluster and ``backend="ray"`` on Ray.
+        rows_per_call : int or 'auto', default='auto'
+            How many rows' samples share one model call (at most ``batch_size`` samples per
+            call when ``batch_size`` is set). ``'auto'`` groups rows up to about 50 000 samples
+            per call. ``1`` is lime's one-row-at-a-time loop.
+        random_state : int, SeedSequence, RandomState or None, default=None
+            Root of the per-row seeds: row ``i`` is explained with ``RandomState(seeds[i])``
+            where ``seeds = row_seeds(random_state, len(instances))``, whatever ``n_jobs``,
+            ``rows_per_call`` or the backend. ``None`` draws the root from the explainer's
+            ``random_state``.
+        errors : {'raise', 'collect'}, default='raise'
+            ``'raise'``: the first failing row stops the run (its exception carries a note
+            naming the row). ``'collect'``: a failing row's slot holds a
+            :class:`~limewidgets.engine.many.RowFailure` saying which row failed and why; the
+            other rows are kept.
+        progress_bar : bool, default=True
+            Show a progress bar over rows.
+        **explain_kwargs
+            Passed to ``explain_instance`` for every row (``num_samples``, ``labels``,
+            ``top_labels``, ``batch_size``, ...).
+
+        Returns
+        -------
+        list
+            One explanation per instance (or :class:`~limewidgets.engine.many.RowFailure` with
+            ``errors='collect'``), in the order of ``instances``. Each explanation keeps
+            ``classifier_fn`` for live re-queries.
+
+        Raises
+        ------
+        RuntimeError
+            If the parallel backend returned fewer rows than were sent (it never returns a
+            short list).
+        """
+        return explain_many(
+            self,
+            instances,
+            classifier_fn,
+            n_jobs=n_jobs,
+            rows_per_call=rows_per_call,
+            random_state=random_state,
+            errors=errors,
+            progress_bar=progress_bar,
+            **explain_kwargs,
+        )
