@@ -24,7 +24,6 @@ from ._validation import (
     describe,
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
-from .batching import predict_in_batches
 from .discretize import (
     BaseDiscretizer,
     DecileDiscretizer,
@@ -33,6 +32,7 @@ from .discretize import (
     StatsDiscretizer,
     stats_lookup,
 )
+from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler
 from .tabular_explanation import TableDomainMapper, TabularExplanation
 from .tabular_perturbation import TabularPerturbation, _category_name
@@ -55,7 +55,7 @@ TRAINING_DATA_STATS_KEYS = (
 )
 
 
-class LimeTabularExplainer(TabularSampling):
+class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
     """Explains predictions on tabular data (lime 0.2.0.1-compatible).
 
     Continuous features are perturbed by sampling bins (``discretize_continuous=True``) or
@@ -403,42 +403,45 @@ class LimeTabularExplainer(TabularSampling):
             raw = self._sample_dense(row, num_samples, sampling_method, sampler)
         interpretable = perturbation.to_interpretable(raw)
         distances = distances_to_first(interpretable, distance_metric)
-        outputs = predict_in_batches(
-            predict_fn,
-            lambda start, stop: perturbation.make_instances(raw[start:stop]),
-            num_samples,
-            batch_size,
-            mode=self.mode,
-            progress_bar=progress_bar,
-            name=fn_name,
-        )
 
-        explanation = TabularExplanation(
-            self._domain_mapper(row, sparse_row, interpretable),
+        def finish(outputs: np.ndarray) -> TabularExplanation:
+            explanation = TabularExplanation(
+                self._domain_mapper(row, sparse_row, interpretable),
+                mode=self.mode,
+                class_names=None,
+                random_state=self.random_state,
+            )
+            explanation.classifier_fn = predict_fn
+            explanation.perturbation = perturbation
+            explanation.num_samples = num_samples
+            explanation.store_samples(raw, outputs, binary=False)
+            finish_explanation(
+                explanation,
+                self.base,
+                interpretable=interpretable,
+                outputs=outputs,
+                distances=distances,
+                weights=self.base.kernel_fn(distances),
+                labels=labels,
+                top_labels=top_labels,
+                num_features=num_features,
+                feature_selection=self.feature_selection,
+                model_regressor=model_regressor,
+                class_names=self.class_names,
+                model_name=fn_name,
+            )
+            return explanation
+
+        pending = PendingExplanation(
+            num_samples,
+            lambda start, stop: perturbation.make_instances(raw[start:stop]),
+            finish,
             mode=self.mode,
-            class_names=None,
-            random_state=self.random_state,
+            batch_size=batch_size,
+            name=fn_name,
+            progress_bar=progress_bar,
         )
-        explanation.classifier_fn = predict_fn
-        explanation.perturbation = perturbation
-        explanation.num_samples = num_samples
-        explanation.store_samples(raw, outputs, binary=False)
-        finish_explanation(
-            explanation,
-            self.base,
-            interpretable=interpretable,
-            outputs=outputs,
-            distances=distances,
-            weights=self.base.kernel_fn(distances),
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            feature_selection=self.feature_selection,
-            model_regressor=model_regressor,
-            class_names=self.class_names,
-            model_name=fn_name,
-        )
-        return explanation
+        return run_or_defer(pending, predict_fn)
 
     # ------------------------------------------------------------------ pieces
     def _perturbation(
