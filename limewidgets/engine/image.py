@@ -40,6 +40,7 @@ from .image_perturbation import (
     compact_segments,
     make_fudged_image,
 )
+from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler, spawn_generator, stratified_uniforms
 from .segmentation import SegmentationAlgorithm
 
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 
-class LimeImageExplainer:
+class LimeImageExplainer(ExplainManyMixin):
     """Explain an image classifier's prediction with superpixel LIME (lime-compatible).
 
     Parameters
@@ -204,33 +205,43 @@ class LimeImageExplainer:
         )
         perturbation = ImagePerturbation(image, segments, hide_color)
 
-        data, outputs = self._sample(
-            perturbation, classifier_fn, num_samples, batch_size, progress_bar, sampler
-        )
-        distances = distances_to_first(data, distance_metric)
+        data = self._draw_masks(num_samples, perturbation.n_features, sampler)
 
-        explanation = ImageExplanation(
-            image, perturbation.segments, hide_color=hide_color, perturbation=perturbation
+        def finish(outputs: np.ndarray) -> ImageExplanation:
+            distances = distances_to_first(data, distance_metric)
+
+            explanation = ImageExplanation(
+                image, perturbation.segments, hide_color=hide_color, perturbation=perturbation
+            )
+            explanation.classifier_fn = classifier_fn
+            explanation.num_samples = num_samples
+            explanation.store_samples(data, outputs)
+            finish_explanation(
+                explanation,
+                self.base,
+                interpretable=data,
+                outputs=outputs,
+                distances=distances,
+                weights=self.base.kernel_fn(distances),
+                labels=requested,
+                top_labels=top_labels,
+                num_features=num_features,
+                feature_selection=self.feature_selection,
+                model_regressor=model_regressor,
+                class_names=class_names,
+                default_class_names=False,
+            )
+            return explanation
+
+        pending = PendingExplanation(
+            num_samples,
+            lambda start, stop: perturbation.make_instances(data[start:stop]),
+            finish,
+            mode="classification",
+            batch_size=batch_size,
+            progress_bar=bool(progress_bar),
         )
-        explanation.classifier_fn = classifier_fn
-        explanation.num_samples = num_samples
-        explanation.store_samples(data, outputs)
-        finish_explanation(
-            explanation,
-            self.base,
-            interpretable=data,
-            outputs=outputs,
-            distances=distances,
-            weights=self.base.kernel_fn(distances),
-            labels=requested,
-            top_labels=top_labels,
-            num_features=num_features,
-            feature_selection=self.feature_selection,
-            model_regressor=model_regressor,
-            class_names=class_names,
-            default_class_names=False,
-        )
-        return explanation
+        return run_or_defer(pending, classifier_fn)
 
     def data_labels(
         self,
@@ -285,15 +296,7 @@ class LimeImageExplainer:
         progress_bar: bool,
         sampler: str = "lime",
     ) -> tuple[np.ndarray, np.ndarray]:
-        n_features = perturbation.n_features
-        if sampler == "stratified":
-            data = self._stratified_masks(num_samples, n_features)
-        else:
-            # One draw for all masks (lime's draw, so the same seed gives the same masks).
-            data = self.random_state.randint(0, 2, num_samples * n_features).reshape(
-                (num_samples, n_features)
-            )
-        data[0, :] = 1
+        data = self._draw_masks(num_samples, perturbation.n_features, sampler)
         outputs = predict_in_batches(
             classifier_fn,
             lambda start, stop: perturbation.make_instances(data[start:stop]),
@@ -304,6 +307,18 @@ class LimeImageExplainer:
             name="classifier_fn",
         )
         return data, outputs
+
+    def _draw_masks(self, num_samples: int, n_features: int, sampler: str) -> np.ndarray:
+        """Row 0 all ones, the others each superpixel shown with probability 1/2."""
+        if sampler == "stratified":
+            data = self._stratified_masks(num_samples, n_features)
+        else:
+            # One draw for all masks (lime's draw, so the same seed gives the same masks).
+            data = self.random_state.randint(0, 2, num_samples * n_features).reshape(
+                (num_samples, n_features)
+            )
+        data[0, :] = 1
+        return data
 
     def _stratified_masks(self, num_samples: int, n_features: int) -> np.ndarray:
         """Masks of ``sampler='stratified'`` (row 0 is overwritten by the caller).

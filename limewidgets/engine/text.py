@@ -30,8 +30,8 @@ from ._validation import (
     describe,
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
-from .batching import predict_in_batches
 from .explanation import DomainMapper, Explanation
+from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler, spawn_generator, stratified_uniforms
 from .text_index import (
     IndexedCharacters,
@@ -207,7 +207,7 @@ class TextExplanation(Explanation):
         return self.domain_mapper.indexed_string
 
 
-class LimeTextExplainer:
+class LimeTextExplainer(ExplainManyMixin):
     """Explains text classifiers by removing words and fitting a weighted linear model.
 
     Compatible with ``lime.lime_text.LimeTextExplainer`` (lime 0.2.0.1), with the model queried
@@ -363,38 +363,41 @@ class LimeTextExplainer:
             )
         perturbation = TextPerturbation(indexed_string)
         masks = self._sample_masks(n_features, num_samples, sampler)
-        predictions = predict_in_batches(
-            classifier_fn,
-            lambda start, stop: perturbation.make_instances(masks[start:stop]),
+
+        def finish(predictions: np.ndarray) -> TextExplanation:
+            distances = distances_to_first(masks, distance_metric) * 100
+            explanation = TextExplanation(
+                domain_mapper=TextDomainMapper(indexed_string), random_state=self.random_state
+            )
+            explanation.classifier_fn = classifier_fn
+            explanation.perturbation = perturbation
+            explanation.num_samples = num_samples
+            explanation.store_samples(masks, predictions)
+            finish_explanation(
+                explanation,
+                self.base,
+                interpretable=masks,
+                outputs=predictions,
+                distances=distances,
+                weights=self.base.kernel_fn(distances),
+                labels=labels,
+                top_labels=top_labels,
+                num_features=num_features,
+                feature_selection=self.feature_selection,
+                model_regressor=model_regressor,
+                class_names=self.class_names,
+            )
+            return explanation
+
+        pending = PendingExplanation(
             num_samples,
-            batch_size,
+            lambda start, stop: perturbation.make_instances(masks[start:stop]),
+            finish,
             mode="classification",
+            batch_size=batch_size,
             progress_bar=progress_bar,
-            name="classifier_fn",
         )
-        distances = distances_to_first(masks, distance_metric) * 100
-        explanation = TextExplanation(
-            domain_mapper=TextDomainMapper(indexed_string), random_state=self.random_state
-        )
-        explanation.classifier_fn = classifier_fn
-        explanation.perturbation = perturbation
-        explanation.num_samples = num_samples
-        explanation.store_samples(masks, predictions)
-        finish_explanation(
-            explanation,
-            self.base,
-            interpretable=masks,
-            outputs=predictions,
-            distances=distances,
-            weights=self.base.kernel_fn(distances),
-            labels=labels,
-            top_labels=top_labels,
-            num_features=num_features,
-            feature_selection=self.feature_selection,
-            model_regressor=model_regressor,
-            class_names=self.class_names,
-        )
-        return explanation
+        return run_or_defer(pending, classifier_fn)
 
     def _index(self, text_instance: str) -> _IndexedText:
         if self.char_level:
