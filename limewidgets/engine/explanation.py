@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from .. import _registry
 from . import html as html_view
+from ._pickling import state_without_unpicklable_model
 from ._validation import MODES, check_choice, describe
 from .query_cache import QueryCache
 
@@ -162,6 +163,11 @@ class Explanation:
             self.min_value = 0.0
             self.max_value = 1.0
             self.dummy_label = 1
+
+    def __getstate__(self) -> dict:
+        # A model the standard pickle rejects (a lambda, a closure, a GPU handle) is left out
+        # with a warning rather than making the whole explanation unpicklable.
+        return state_without_unpicklable_model(self)
 
     def store_fit(self, label: int, fit: Any) -> None:
         """Record a fitted surrogate (a :class:`~limewidgets.engine.base.SurrogateFit`) for ``label``."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import inspect
 import math
 import numbers
 import traceback as traceback_module
@@ -365,12 +366,16 @@ def _explain_block(
     explainer: Any,
     instances: list,
     indices: list[int],
-    seeds: list[int],
+    seeds: list[int] | list[None],
     classifier_fn: Callable,
     kwargs: dict,
     errors: str,
+    detach_model: bool = True,
 ) -> tuple[list[int], list]:
-    """Explain one group of rows, their samples sharing model calls (runs in a worker)."""
+    """Explain one group of rows, their samples sharing model calls (runs in a worker).
+
+    A seed of ``None`` explains the row with the explainer's own stream (``'sequential'``).
+    """
     results: list[Any] = [None] * len(indices)
 
     def failed(j: int, err: BaseException) -> None:
@@ -381,10 +386,9 @@ def _explain_block(
 
     pending: dict[int, PendingExplanation] = {}
     for j, (instance, seed) in enumerate(zip(instances, seeds, strict=True)):
+        row_explainer = explainer if seed is None else reseeded(explainer, seed)
         try:
-            prepared = prepare_explanation(
-                reseeded(explainer, seed), instance, classifier_fn, **kwargs
-            )
+            prepared = prepare_explanation(row_explainer, instance, classifier_fn, **kwargs)
         except Exception as err:
             failed(j, err)
             continue
@@ -419,11 +423,12 @@ def _explain_block(
                 results[j] = pending[j].finish(out)
             except Exception as err:
                 failed(j, err)
-    for result in results:
-        # The driver re-attaches its own model: shipping it back with every row would copy a
-        # (possibly large, possibly unpicklable) model once per explanation.
-        if hasattr(result, "classifier_fn"):
-            result.classifier_fn = None
+    if detach_model:
+        for result in results:
+            # The driver re-attaches its own model: shipping it back with every row would copy
+            # a (possibly large, possibly unpicklable) model once per explanation.
+            if hasattr(result, "classifier_fn"):
+                result.classifier_fn = None
     return indices, results
 
 
@@ -464,20 +469,30 @@ def explain_many(
     n_rows = len(rows)
     if n_rows == 0:
         return []
+    num_samples = explain_kwargs.get("num_samples", _default_num_samples(explainer))
+    group = _resolve_rows_per_call(rows_per_call, num_samples)
+    kwargs = dict(explain_kwargs)
+    if _accepts(explainer.explain_instance, "progress_bar"):
+        kwargs["progress_bar"] = False  # one bar over rows, none per row
+    blocks = [range(start, min(start + group, n_rows)) for start in range(0, n_rows, group)]
+    if isinstance(random_state, str) and random_state == "sequential":
+        if n_jobs not in (None, 1):
+            raise ValueError(
+                "random_state='sequential' draws every row from the explainer's one stream, in "
+                f"order, so it runs in this process: use n_jobs=None or 1; got n_jobs={n_jobs}"
+            )
+        return _explain_in_order(
+            explainer, rows, blocks, classifier_fn, kwargs, errors, progress_bar
+        )
     if random_state is None:
         # Drawn from the explainer's own stream: a seeded explainer gives reproducible runs.
         random_state = getattr(explainer, "random_state", None)
         if random_state is None:
             random_state = np.random.RandomState()
     seeds = row_seeds(random_state, n_rows)
-    num_samples = explain_kwargs.get("num_samples", _default_num_samples(explainer))
-    group = _resolve_rows_per_call(rows_per_call, num_samples)
-    kwargs = dict(explain_kwargs)
-    kwargs["progress_bar"] = False
 
     import joblib
 
-    blocks = [range(start, min(start + group, n_rows)) for start in range(0, n_rows, group)]
     tasks = (
         joblib.delayed(_explain_block)(
             explainer,
@@ -519,9 +534,57 @@ def explain_many(
     return results
 
 
-def _default_num_samples(explainer: Any) -> int:
-    import inspect
+def _explain_in_order(
+    explainer: Any,
+    rows: list,
+    blocks: list[range],
+    classifier_fn: Callable,
+    kwargs: dict,
+    errors: str,
+    progress_bar: bool,
+) -> list:
+    """``random_state='sequential'``: lime's loop, rows sharing model calls, in this process.
 
+    Every random draw of an explanation happens before its model call, so preparing the rows
+    of a group one after the other draws exactly what a loop of ``explain_instance`` calls
+    draws.
+    """
+    bar = None
+    if progress_bar:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(rows), unit="row")
+    results: list[Any] = []
+    try:
+        for block in blocks:
+            _, block_results = _explain_block(
+                explainer,
+                [rows[i] for i in block],
+                list(block),
+                [None] * len(block),
+                classifier_fn,
+                kwargs,
+                errors,
+                detach_model=False,
+            )
+            results.extend(block_results)
+            if bar is not None:
+                bar.update(len(block))
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _accepts(function: Callable, name: str) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters
+
+
+def _default_num_samples(explainer: Any) -> int:
     try:
         parameter = inspect.signature(explainer.explain_instance).parameters["num_samples"]
     except (KeyError, TypeError, ValueError):
@@ -572,11 +635,13 @@ class ExplainManyMixin:
             How many rows' samples share one model call (at most ``batch_size`` samples per
             call when ``batch_size`` is set). ``'auto'`` groups rows up to about 50 000 samples
             per call. ``1`` is lime's one-row-at-a-time loop.
-        random_state : int, SeedSequence, RandomState or None, default=None
+        random_state : int, SeedSequence, RandomState, None or 'sequential', default=None
             Root of the per-row seeds: row ``i`` is explained with ``RandomState(seeds[i])``
             where ``seeds = row_seeds(random_state, len(instances))``, whatever ``n_jobs``,
             ``rows_per_call`` or the backend. ``None`` draws the root from the explainer's
-            ``random_state``.
+            ``random_state``. ``'sequential'`` instead draws every row from the explainer's
+            own stream in order, exactly as a loop of ``explain_instance`` calls (lime's loop)
+            would, still sharing model calls; it runs in this process (``n_jobs`` 1).
         errors : {'raise', 'collect'}, default='raise'
             ``'raise'``: the first failing row stops the run (its exception carries a note
             naming the row). ``'collect'``: a failing row's slot holds a

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_choice, check_positive_int, check_random_state, describe
+from .many import explain_many
 
 __all__ = ["SubmodularPick"]
 
@@ -53,8 +54,17 @@ class SubmodularPick:
         Seeds the choice of instances. By default a seed is drawn from the explainer's own
         ``random_state`` (so a seeded explainer gives reproducible picks); the global
         ``numpy.random`` state is never used.
+    n_jobs : int or None, default=None (keyword-only)
+        ``None``: the instances are explained in this process one after the other from the
+        explainer's random stream, exactly as lime's loop (and earlier versions) did, their
+        samples sharing model calls. An integer: they are explained with
+        :meth:`explain_many` on ``n_jobs`` joblib workers (or the backend of a
+        ``joblib.parallel_config`` context), each instance with its own seed drawn from the
+        pick's random state, so the picks are the same for every ``n_jobs`` and backend (but
+        not the same draws as with ``None``).
     **kwargs
-        Passed to ``explain_instance`` (``top_labels`` defaults to 1).
+        Passed to ``explain_instance`` (``top_labels`` defaults to 1; ``progress_bar`` shows
+        one bar over the instances).
 
     Attributes
     ----------
@@ -83,6 +93,7 @@ class SubmodularPick:
         num_features: int = 10,
         *,
         random_state: Any = None,
+        n_jobs: int | None = None,
         **kwargs: Any,
     ) -> None:
         if not callable(getattr(explainer, "explain_instance", None)):
@@ -96,6 +107,8 @@ class SubmodularPick:
         num_exps_desired = _as_count("num_exps_desired", num_exps_desired)
         n_instances = _length(data)
         top_labels = kwargs.pop("top_labels", 1)
+        progress_bar = bool(kwargs.pop("progress_bar", False))
+        rng = None
 
         if method == "sample":
             sample_size = check_positive_int("sample_size", sample_size)
@@ -112,12 +125,22 @@ class SubmodularPick:
         else:
             sample_indices = np.arange(n_instances)
 
-        self.explanations = [
-            explainer.explain_instance(
-                data[int(i)], predict_fn, num_features=num_features, top_labels=top_labels, **kwargs
-            )
-            for i in sample_indices
-        ]
+        if n_jobs is None:
+            row_random_state: Any = "sequential"
+        else:
+            rng = rng if rng is not None else _pick_rng(random_state, explainer)
+            row_random_state = int(rng.randint(0, 2**31 - 1))
+        self.explanations = explain_many(
+            explainer,
+            [data[int(i)] for i in sample_indices],
+            predict_fn,
+            n_jobs=n_jobs,
+            random_state=row_random_state,
+            progress_bar=progress_bar,
+            num_features=num_features,
+            top_labels=top_labels,
+            **kwargs,
+        )
         if num_exps_desired > len(self.explanations):
             warnings.warn(
                 f"Requested number of explanations ({num_exps_desired}) larger than total number "
