@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh machine and run the whole test suite.
 #
-# Python extras (test, docs, bench = lime 0.2.0.1 for side-by-side checks, lab), Debian's chromium for
+# Python extras (test, docs, bench = lime 0.2.0.1 for side-by-side checks, lab, parallel = joblib,
+# cloudpickle, Dask and Ray for explain_many's backends), Debian's chromium for
 # the real-browser tests, the npm packages for the JS build and unit tests. Then: JS unit tests, a
 # rebuild of the shipped bundle that must equal the committed one, ruff, the docs build (warnings are
 # errors), a fresh Binder environment running the notebooks, and pytest (engine, compat, widgets,
@@ -13,7 +14,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Python packages"
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -e ".[test,docs,bench,lab]"
+python -m pip install --quiet -e ".[test,docs,bench,lab,parallel]"
 
 step "Chromium for browser tests"
 if [ ! -x /usr/bin/chromium ]; then

@@ -451,7 +451,11 @@ def test_ray_gives_the_same_results(table):
     reference = explainer.explain_many(rows, table_model, random_state=6, num_samples=200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        except Exception as err:  # seen on an overloaded machine: the raylet times out
+            ray.shutdown()
+            pytest.skip(f"ray is installed but its local node did not start: {err}")
     try:
         register_ray()
         with joblib.parallel_config(backend="ray", n_jobs=2):
