@@ -10,10 +10,15 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, TypeAlias, overload
 
 import numpy as np
 from sklearn.utils import check_random_state as _sk_check_random_state
+
+#: What ``random_state`` accepts everywhere (see :func:`check_random_state`).
+RandomStateLike: TypeAlias = "int | np.integer | np.random.RandomState | np.random.Generator | None"
+#: What ``hide_color`` accepts: None (each superpixel's mean colour), a value, or a colour.
+HideColor: TypeAlias = "float | Sequence[float] | np.ndarray | None"
 
 FEATURE_SELECTION_METHODS = ("auto", "forward_selection", "lasso_path", "highest_weights", "none")
 MODES = ("classification", "regression")
@@ -31,7 +36,7 @@ def describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:120]
 
 
-def check_random_state(seed: Any) -> np.random.RandomState:
+def check_random_state(seed: RandomStateLike) -> np.random.RandomState:
     """Turn ``seed`` into a ``numpy.random.RandomState`` (same rules as scikit-learn).
 
     Parameters
@@ -72,13 +77,21 @@ def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     return int(value)
 
 
+@overload
+def check_positive_float(name: str, value: Any, allow_none: Literal[False] = ...) -> float: ...
+
+
+@overload
+def check_positive_float(name: str, value: Any, allow_none: bool) -> float | None: ...
+
+
 def check_positive_float(name: str, value: Any, allow_none: bool = False) -> float | None:
     """Check that ``value`` is a finite number > 0 (or None when allowed)."""
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a positive number; got {describe(value)}")
-    if not np.isfinite(value) or value <= 0:
+    if not np.isfinite(float(value)) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number; got {value}")
     return float(value)
 
@@ -203,7 +216,7 @@ def check_column_indices(name: str, indices: Any, n_features: int) -> list[int]:
     for v in values:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
             raise TypeError(f"{name} must contain integer column indices; got {describe(v)}")
-        if not 0 <= v < n_features:
+        if not 0 <= int(v) < n_features:
             raise ValueError(
                 f"{name} must contain column indices in [0, {n_features - 1}]; got {int(v)}"
             )

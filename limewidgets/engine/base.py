@@ -18,7 +18,12 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge, lars_path
 from sklearn.metrics import pairwise_distances
 
-from ._validation import FEATURE_SELECTION_METHODS, check_choice, check_random_state
+from ._validation import (
+    FEATURE_SELECTION_METHODS,
+    RandomStateLike,
+    check_choice,
+    check_random_state,
+)
 
 
 def exponential_kernel(distances: np.ndarray, kernel_width: float) -> np.ndarray:
@@ -228,14 +233,16 @@ class LimeBase:
         self,
         kernel_fn: Callable[[np.ndarray], np.ndarray],
         verbose: bool = False,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         self.kernel_fn = kernel_fn
         self.verbose = verbose
         self.random_state = check_random_state(random_state)
 
     @staticmethod
-    def generate_lars_path(weighted_data: np.ndarray, weighted_labels: np.ndarray):
+    def generate_lars_path(
+        weighted_data: np.ndarray, weighted_labels: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(alphas, coefs)`` of the lasso LARS path for weighted data."""
         alphas, _, coefs = lars_path(weighted_data, weighted_labels, method="lasso", verbose=False)
         return alphas, coefs
@@ -397,7 +404,7 @@ class LimeBase:
         num_features: int,
         feature_selection: str = "auto",
         model_regressor: Any = None,
-    ):
+    ) -> tuple[float, list[tuple[int, float]], float, np.ndarray]:
         """Fit the surrogate for ``label``; lime's return value.
 
         Parameters

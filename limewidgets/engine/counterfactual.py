@@ -245,7 +245,7 @@ class _Search:
         initial = np.asarray(perturbation.initial_state(), dtype=float).ravel()
         self.original_output = stored if stored is not None else self.query(initial[None, :])
         self.label_before = int(self.decide(self.original_output)[0])
-        self.n_classes = int(self.original_output.shape[1])
+        self.n_classes: int = int(self.original_output.shape[1])
 
         self.target: int | None = None  # classification towards a non-predicted label
         if mode == "regression":

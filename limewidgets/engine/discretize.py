@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
-from ._validation import check_column_indices, check_random_state, describe
+from ._validation import RandomStateLike, check_column_indices, check_random_state, describe
 from .bin_sampling import _BinTable, truncated_normal
 from .sampling import spawn_generator
 
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-def stats_lookup(stats: Mapping, feature: int, name: str) -> Any:
+def stats_lookup(stats: Any, feature: int, name: str) -> Any:
     """Return ``stats[feature]``, accepting string keys (``"3"``) as JSON would produce them.
 
     Parameters
@@ -112,7 +112,7 @@ class BaseDiscretizer:
         categorical_features: Sequence[int],
         feature_names: Sequence[Any],
         labels: Any = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
         data_stats: Mapping | None = None,
     ) -> None:
         data = _as_2d_float("data", data)
@@ -352,7 +352,7 @@ class StatsDiscretizer(BaseDiscretizer):
         categorical_features: Sequence[int],
         feature_names: Sequence[Any],
         labels: Any = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
         data_stats: Mapping | None = None,
     ) -> None:
         if not isinstance(data_stats, Mapping):
@@ -375,7 +375,7 @@ class StatsDiscretizer(BaseDiscretizer):
 
     def bins(self, data: np.ndarray, labels: Any) -> list:
         """The boundaries from ``data_stats['bins']``; features without an entry are skipped."""
-        given = self.data_stats.get("bins")
+        given = self.data_stats.get("bins") if self.data_stats else None
         if not isinstance(given, Mapping):
             raise TypeError(
                 f"data_stats['bins'] must be a dict keyed by feature index; got {describe(given)}"
@@ -403,7 +403,7 @@ class QuartileDiscretizer(BaseDiscretizer):
         categorical_features: Sequence[int],
         feature_names: Sequence[Any],
         labels: Any = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         BaseDiscretizer.__init__(
             self,
@@ -428,7 +428,7 @@ class DecileDiscretizer(BaseDiscretizer):
         categorical_features: Sequence[int],
         feature_names: Sequence[Any],
         labels: Any = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         BaseDiscretizer.__init__(
             self,
@@ -456,7 +456,7 @@ class EntropyDiscretizer(BaseDiscretizer):
         categorical_features: Sequence[int],
         feature_names: Sequence[Any],
         labels: Any = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         if labels is None:
             raise ValueError(

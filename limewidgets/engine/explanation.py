@@ -9,7 +9,7 @@ can re-query the real model with exactly the kind of input the explanation was f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,8 +17,12 @@ import scipy.sparse as sp
 from .. import _registry
 from . import html as html_view
 from ._pickling import state_without_unpicklable_model
-from ._validation import MODES, check_choice, describe
+from ._validation import MODES, RandomStateLike, check_choice, describe
+from .perturbation import Perturbation
 from .query_cache import QueryCache
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def register_widget(kind: str, factory: Callable[..., Any]) -> None:
@@ -134,7 +138,7 @@ class Explanation:
         domain_mapper: DomainMapper,
         mode: str = "classification",
         class_names: list | None = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         check_choice("mode", mode, MODES)
         self.random_state = random_state
@@ -146,7 +150,7 @@ class Explanation:
         self.local_pred: dict = {}
         self.fidelity: dict = {}
         self.classifier_fn: Callable | None = None
-        self.perturbation: Any = None
+        self.perturbation: Perturbation | None = None
         self.num_samples: int | None = None
         self.weight_std: dict = {}
         self.stability: dict = {}
@@ -312,7 +316,7 @@ class Explanation:
         return self.intercept[key] + (z[:, ids] @ weights if ids.size else 0.0)
 
     # ------------------------------------------------------------------ views
-    def as_pyplot_figure(self, label: int = 1, **kwargs: Any):
+    def as_pyplot_figure(self, label: int = 1, **kwargs: Any) -> Figure:
         """A matplotlib bar chart of the explanation for ``label``.
 
         When standard errors are known (``weight_std``) the bars get error bars of ±2 standard
@@ -345,7 +349,7 @@ class Explanation:
             plt.errorbar(
                 [vals[i] for i in known],
                 pos[known],
-                xerr=[2.0 * errors[i] for i in known],
+                xerr=[2.0 * e for e in errors if e is not None],
                 fmt="none",
                 ecolor="black",
                 elinewidth=1,

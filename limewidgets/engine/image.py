@@ -15,7 +15,7 @@ superpixel was never hidden; limewidgets accepts any ids.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,8 @@ import numpy as np
 from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
+    HideColor,
+    RandomStateLike,
     check_callable,
     check_choice,
     check_labels_argument,
@@ -103,7 +105,7 @@ class LimeImageExplainer(ExplainManyMixin):
         kernel: Callable[[np.ndarray, float], np.ndarray] | None = None,
         verbose: bool = False,
         feature_selection: str = "auto",
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         self.kernel_width = check_positive_float("kernel_width", kernel_width)
         self.kernel = kernel
@@ -120,8 +122,8 @@ class LimeImageExplainer(ExplainManyMixin):
         self,
         image: Any,
         classifier_fn: Callable[[np.ndarray], Any],
-        labels: Any = (1,),
-        hide_color: Any = None,
+        labels: Iterable[int] = (1,),
+        hide_color: HideColor = None,
         top_labels: int | None = 5,
         num_features: int = 100000,
         num_samples: int = 1000,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import html as html_view
-from ._validation import check_positive_int, describe
+from ._validation import HideColor, RandomStateLike, check_positive_int, describe
 from .explanation import DomainMapper, Explanation
 from .image_perturbation import (
     ImagePerturbation,
@@ -234,16 +234,18 @@ class ImageExplanation(Explanation):
     """
 
     kind = "image"
+    domain_mapper: ImageDomainMapper
+    perturbation: ImagePerturbation | None
 
     def __init__(
         self,
         image: Any,
         segments: Any,
         *,
-        hide_color: Any = None,
+        hide_color: HideColor = None,
         perturbation: ImagePerturbation | None = None,
         class_names: list | None = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         image = np.asarray(image)
         if image.ndim not in (2, 3):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import describe
+from ._validation import HideColor, describe
 
 
 # ---------------------------------------------------------------------------------- validation
@@ -136,7 +136,7 @@ def compact_segments(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return segment_ids, inverse.astype(np.intp).reshape(segments.shape)
 
 
-def _check_hide_color(hide_color: Any, image: np.ndarray) -> np.ndarray:
+def _check_hide_color(hide_color: HideColor, image: np.ndarray) -> np.ndarray:
     """``hide_color`` as an array broadcastable to a pixel, checked against the image dtype."""
     channels = image.shape[2]
     if isinstance(hide_color, (bool, np.bool_)):
@@ -168,7 +168,7 @@ def _check_hide_color(hide_color: Any, image: np.ndarray) -> np.ndarray:
 
 
 def _fudge(
-    image: np.ndarray, segment_index: np.ndarray, n_segments: int, hide_color: Any
+    image: np.ndarray, segment_index: np.ndarray, n_segments: int, hide_color: HideColor
 ) -> np.ndarray:
     """The image shown in place of hidden superpixels (see :func:`make_fudged_image`)."""
     channels = image.shape[2]
@@ -194,7 +194,7 @@ def _fudge(
     return fudged
 
 
-def make_fudged_image(image: Any, segments: Any, hide_color: Any = None) -> np.ndarray:
+def make_fudged_image(image: Any, segments: Any, hide_color: HideColor = None) -> np.ndarray:
     """Build the image whose pixels replace hidden superpixels.
 
     Parameters
@@ -268,7 +268,7 @@ class ImagePerturbation:
     """
 
     def __init__(
-        self, image: Any, segments: Any, hide_color: Any = None, *, fudged_image: Any = None
+        self, image: Any, segments: Any, hide_color: HideColor = None, *, fudged_image: Any = None
     ) -> None:
         self.image = check_image(image)
         self.segments = check_segments(segments, self.image.shape[:2])

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import describe
+from ._validation import RandomStateLike, describe
 from .discretize import BaseDiscretizer
 from .tabular_explainer import LimeTabularExplainer
 from .tabular_explanation import TabularExplanation
@@ -54,7 +54,7 @@ verbose, class_names, feature_selection, discretize_continuous, discretizer, ran
         feature_selection: str = "auto",
         discretize_continuous: bool = True,
         discretizer: str | BaseDiscretizer = "quartile",
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         try:
             data = np.asarray(training_data, dtype=float)
@@ -110,7 +110,7 @@ verbose, class_names, feature_selection, discretize_continuous, discretizer, ran
 
         return predict_proba
 
-    def explain_instance(
+    def explain_instance(  # type: ignore[override]  # lime names the model classifier_fn
         self, data_row: Any, classifier_fn: Callable[[Any], Any], *args: Any, **kwargs: Any
     ) -> TabularExplanation:
         """Explain the model's prediction for one sequence.

@@ -61,7 +61,8 @@ def accepts_keyword(fn: Callable[..., Any], name: str) -> bool:
     except (TypeError, ValueError):
         # Some compiled callables only describe their ``__call__``.
         try:
-            signature = inspect.signature(fn.__call__)
+            call: Any = fn
+            signature = inspect.signature(call.__call__)
         except (AttributeError, TypeError, ValueError):
             return False
     parameter = signature.parameters.get(name)
@@ -260,4 +261,6 @@ class SegmentationAlgorithm(BaseWrapper):
                 image = np.repeat(image, 3, axis=2)
             elif image.ndim == 3 and image.shape[2] == 4:
                 image = image[:, :, :3]
-        return self.target_fn(image, **self.target_params)
+        target_fn = self.target_fn
+        assert target_fn is not None  # set from algo_type by the constructor
+        return target_fn(image, **self.target_params)

@@ -20,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_choice, check_positive_int, check_random_state, describe
+from ._validation import (
+    RandomStateLike,
+    check_choice,
+    check_positive_int,
+    check_random_state,
+    describe,
+)
 from .many import explain_many
 
 __all__ = ["SubmodularPick"]
@@ -92,7 +98,7 @@ class SubmodularPick:
         num_exps_desired: int = 5,
         num_features: int = 10,
         *,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
         n_jobs: int | None = None,
         **kwargs: Any,
     ) -> None:

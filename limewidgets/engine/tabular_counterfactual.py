@@ -81,7 +81,7 @@ class _Move:
     success: bool = False
     margin: float = math.inf
     # Refinement bracket: ``outer`` is known to succeed, ``inner`` is closer to the original.
-    inner: float | None = None
+    inner: float = math.nan  # set when the move is evaluated
 
     def row(self, value: float | None = None) -> np.ndarray:
         row = self.base.copy()
@@ -422,8 +422,7 @@ def find_tabular_counterfactual(
         if search.succeeded(outputs)[0]:
             found_row, found_output = trial, outputs[0]
     # Shrink each remaining numeric move with the others fixed (one after another: they interact).
-    for f in np.flatnonzero(found_row != initial):
-        f = int(f)
+    for f in (int(i) for i in np.flatnonzero(found_row != initial)):
         if columns[f].categorical:
             continue
         move = _Move(f, float(found_row[f]), found_row.copy(), found_output, True)

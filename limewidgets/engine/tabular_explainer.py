@@ -14,6 +14,7 @@ from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
     MODES,
+    RandomStateLike,
     check_callable,
     check_choice,
     check_column_indices,
@@ -139,7 +140,7 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         discretize_continuous: bool = True,
         discretizer: str | BaseDiscretizer = "quartile",
         sample_around_instance: bool = False,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
         training_data_stats: Mapping | None = None,
     ) -> None:
         self.random_state = check_random_state(random_state)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import scipy.sparse as sp
 
 from . import html as html_view
 from .explanation import DomainMapper, Explanation
+from .tabular_perturbation import TabularPerturbation
 
 __all__ = ["TableDomainMapper", "TabularExplanation"]
 
@@ -40,7 +42,7 @@ class TableDomainMapper(DomainMapper):
         scaled_row: Any,
         categorical_features: Sequence[int],
         discretized_feature_names: Sequence[str] | None = None,
-        feature_indexes: Sequence[int] | None = None,
+        feature_indexes: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         self.exp_feature_names = feature_names
         self.discretized_feature_names = discretized_feature_names
@@ -54,7 +56,7 @@ class TableDomainMapper(DomainMapper):
             self.all_categorical = len(categorical_features) == len(scaled_row)
         self.categorical_features = categorical_features
 
-    def map_exp_ids(self, exp: list) -> list:
+    def map_exp_ids(self, exp: list) -> list:  # type: ignore[override]
         """Map ``[(feature_id, weight), ...]`` to ``[(name, weight), ...]``.
 
         Discretized explanations use the instance's bin conditions as names.
@@ -84,12 +86,12 @@ class TableDomainMapper(DomainMapper):
                 (self.exp_feature_names[i], value_of.get(i, "0.00"), weights.get(i, 0.0))
                 for i in ids
             ]
-        ids = range(len(self.exp_feature_names)) if show_all else [int(f) for f, _ in exp]
+        ids = list(range(len(self.exp_feature_names))) if show_all else [int(f) for f, _ in exp]
         return [
             (self.exp_feature_names[i], self.feature_values[i], weights.get(i, 0.0)) for i in ids
         ]
 
-    def visualize_instance_html(
+    def visualize_instance_html(  # type: ignore[override]  # lime's signature
         self,
         exp: list,
         label: int,
@@ -147,3 +149,5 @@ class TabularExplanation(Explanation):
     """
 
     kind = "tabular"
+    domain_mapper: TableDomainMapper
+    perturbation: TabularPerturbation | None

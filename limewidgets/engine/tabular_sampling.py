@@ -79,6 +79,7 @@ class TabularSampling:
         """
         features = self.categorical_features
         discretizer = self.discretizer
+        assert discretizer is not None  # only called on the discretized path
         # A custom discretizer that overrides undiscretize keeps its own value sampling.
         own_values = type(discretizer).undiscretize is BaseDiscretizer.undiscretize
         value_features = discretizer.undiscretized_features() if own_values else []
@@ -106,13 +107,13 @@ class TabularSampling:
         column of ``out`` (default: the id itself).
         """
         n_rows = out.shape[0]
-        categorical = np.asarray(categorical, dtype=int)
+        categorical_ids = np.asarray(categorical, dtype=int)
         if columns is None:
-            continuous_columns, categorical_columns = continuous, categorical
+            continuous_columns, categorical_columns = continuous, categorical_ids
         else:
             continuous_columns = np.searchsorted(columns, continuous)
-            categorical_columns = np.searchsorted(columns, categorical)
-        n_normals, n_draws = continuous.size, categorical.size
+            categorical_columns = np.searchsorted(columns, categorical_ids)
+        n_normals, n_draws = continuous.size, categorical_ids.size
         generator = spawn_generator(self.random_state)
         uniforms = stratified_uniforms(generator, n_rows, n_normals + n_draws)
         uniforms = uniforms[:, generator.permutation(n_normals + n_draws)]
@@ -122,7 +123,7 @@ class TabularSampling:
             out[:, continuous_columns] = noise * self.scaler.scale_[continuous] + centre[continuous]
         if n_draws:
             out[:, categorical_columns] = self._draw_categories(
-                n_rows, categorical.tolist(), uniforms=uniforms[:, n_normals:]
+                n_rows, categorical_ids.tolist(), uniforms=uniforms[:, n_normals:]
             )
 
     def _sample_sparse(

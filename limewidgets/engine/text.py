@@ -21,6 +21,7 @@ from . import html as html_view
 from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
+    RandomStateLike,
     check_callable,
     check_choice,
     check_labels_argument,
@@ -104,7 +105,7 @@ class TextDomainMapper(DomainMapper):
     def __init__(self, indexed_string: _IndexedText) -> None:
         self.indexed_string = indexed_string
 
-    def map_exp_ids(self, exp: list, positions: bool = False) -> list:
+    def map_exp_ids(self, exp: list, positions: bool = False) -> list:  # type: ignore[override]
         """Replace feature ids by their words.
 
         Parameters
@@ -130,7 +131,7 @@ class TextDomainMapper(DomainMapper):
             for feature, weight in exp
         ]
 
-    def visualize_instance_html(
+    def visualize_instance_html(  # type: ignore[override]  # lime's signature
         self,
         exp: list,
         label: int,
@@ -200,6 +201,8 @@ class TextExplanation(Explanation):
     """
 
     kind = "text"
+    domain_mapper: TextDomainMapper
+    perturbation: TextPerturbation | None
 
     @property
     def indexed_string(self) -> _IndexedText:
@@ -257,7 +260,7 @@ class LimeTextExplainer(ExplainManyMixin):
         split_expression: str | Callable[[str], list[str]] = r"\W+",
         bow: bool = True,
         mask_string: str | None = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = None,
         char_level: bool = False,
     ) -> None:
         if kernel is None:

@@ -129,7 +129,7 @@ class _IndexedText:
     bow: bool
     mask_string: str
 
-    def _build_index(self, is_feature: Sequence[bool]) -> None:
+    def _build_index(self, is_feature: Sequence[bool] | np.ndarray) -> None:
         self.as_np = np.array(self.as_list)
         lengths = np.fromiter((len(t) for t in self.as_list), dtype=np.intp)
         self.string_start = np.concatenate(([0], np.cumsum(lengths[:-1]))).astype(np.intp)
