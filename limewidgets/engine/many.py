@@ -349,9 +349,10 @@ def query_together(pendings: Sequence[PendingExplanation], classifier_fn: Callab
             n_columns = preds.shape[1]
         position = 0
         for row, lo, hi in spans:
-            if outputs[row] is None:
-                outputs[row] = np.empty((sizes[row],) + preds.shape[1:], dtype=float)
-            outputs[row][lo:hi] = preds[position : position + hi - lo]
+            out = outputs[row]
+            if out is None:
+                out = outputs[row] = np.empty((sizes[row],) + preds.shape[1:], dtype=float)
+            out[lo:hi] = preds[position : position + hi - lo]
             position += hi - lo
     return outputs
 
