@@ -3,7 +3,7 @@
 // Each takes the anywidget model (and the render's subscriptions, so that its listeners are removed
 // on cleanup) and returns an element; the pure semantics live in logic.js.
 
-import { button, commitState, h, uniqueId } from "./dom.js";
+import { button, commitOnEnter, commitState, h, uniqueId } from "./dom.js";
 import {
   className,
   explainedLabels,
@@ -43,19 +43,21 @@ export function buildControls(model, subscriptions) {
     step: 1,
     class: "lw-w-number",
     "data-testid": "lw-num-features",
-    on: {
-      change: () => {
-        const value = Math.round(Number(count.value));
-        if (!Number.isFinite(value) || value < 1) {
-          count.setAttribute("aria-invalid", "true");
-          return;
-        }
-        count.removeAttribute("aria-invalid");
-        model.set("num_features", value);
-        model.save_changes();
-      },
-    },
   });
+  commitOnEnter(count, () => {
+    const value = Math.round(Number(count.value));
+    if (!Number.isFinite(value) || value < 1) {
+      count.setAttribute("aria-invalid", "true");
+      return;
+    }
+    count.removeAttribute("aria-invalid");
+    if (value !== Number(model.get("num_features"))) {
+      model.set("num_features", value);
+      model.save_changes();
+    }
+    fillCount();
+  });
+  const countNote = h("span", { class: "lw-w-note", "data-testid": "lw-num-features-available" });
   const labelField = h("span", { class: "lw-w-field" }, [
     h("label", { for: labelId, text: model.get("mode") === "regression" ? "Output" : "Explain label" }),
     select,
@@ -63,6 +65,7 @@ export function buildControls(model, subscriptions) {
   const countField = h("span", { class: "lw-w-field" }, [
     h("label", { for: countId, text: "Features shown" }),
     count,
+    countNote,
   ]);
 
   const fillLabels = () => {
@@ -74,12 +77,17 @@ export function buildControls(model, subscriptions) {
       ),
     );
     select.value = String(model.get("label"));
-    // A single explained label needs no selector, but keep it in the DOM for tests and layout.
+    // A single explained label needs no selector (regression: lime's one dummy label), but keep
+    // it in the DOM for tests and layout.
     labelField.hidden = select.options.length <= 1 && isRegression;
   };
   const fillCount = () => {
-    count.max = String(largestWeightCount(model.get("explanations")));
-    count.value = String(model.get("num_features") ?? 10);
+    // Show what is really shown: asking for 10 of 5 conditions shows 5.
+    const available = largestWeightCount(model.get("explanations"));
+    const wanted = Number(model.get("num_features") ?? 10);
+    count.max = String(available);
+    count.value = String(Math.min(wanted, available));
+    countNote.textContent = `of ${available}`;
   };
   fillLabels();
   fillCount();
@@ -163,9 +171,11 @@ export function valueTrack(value, min, max, kind = "real") {
  * @param {string[]} options.names Feature names by id.
  * @param {(feature: number) => boolean} [options.isOff] Greys out features that are removed.
  * @param {(feature: number) => void} [options.onToggle] Makes each row a button that calls it.
+ * @param {(feature: number) => void} [options.onHover] Called with a row's feature when the pointer
+ *   or the keyboard focus enters it, and with -1 when it leaves.
  * @returns {HTMLElement}
  */
-export function weightChart({ title, items, names, isOff = () => false, onToggle = null }) {
+export function weightChart({ title, items, names, isOff = () => false, onToggle = null, onHover = null }) {
   const maxAbs = maxAbsWeight(items);
   const rows = items.map(([feature, weight]) => {
     const half = maxAbs > 0 ? (Math.abs(weight) / maxAbs) * 50 : 0;
@@ -183,7 +193,15 @@ export function weightChart({ title, items, names, isOff = () => false, onToggle
       h("span", { class: "lw-w-val", text: formatSigned(weight) }),
     ];
     const rowClass = `lw-w-row${off ? " lw-w-off" : ""}`;
-    if (!onToggle) return h("div", { class: rowClass, dataset: { feature } }, children);
+    const hover = onHover
+      ? {
+          mouseenter: () => onHover(feature),
+          mouseleave: () => onHover(-1),
+          focus: () => onHover(feature),
+          blur: () => onHover(-1),
+        }
+      : {};
+    if (!onToggle) return h("div", { class: rowClass, dataset: { feature }, on: hover }, children);
     return h(
       "button",
       {
@@ -192,7 +210,7 @@ export function weightChart({ title, items, names, isOff = () => false, onToggle
         dataset: { feature },
         "aria-pressed": off ? "true" : "false",
         title: off ? `restore ${name}` : `remove ${name}`,
-        on: { click: () => onToggle(feature) },
+        on: { click: () => onToggle(feature), ...hover },
       },
       children,
     );
@@ -200,7 +218,7 @@ export function weightChart({ title, items, names, isOff = () => false, onToggle
   const empty = items.length === 0 ? [h("div", { class: "lw-w-note", text: "no features to show" })] : [];
   return h("div", { class: "lw-w-panel lw-w-chart" }, [
     h("div", { class: "lw-w-title", text: title }),
-    ...rows,
+    h("div", { class: "lw-w-chart-rows", "data-testid": "lw-chart-rows" }, rows),
     ...empty,
   ]);
 }

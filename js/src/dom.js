@@ -131,3 +131,38 @@ export function removeFromOriginal(model, features) {
   for (const feature of features) next[feature] = 0;
   commitState(model, next);
 }
+
+/**
+ * Call `commit` when a field's value is committed: on `change`, and on Enter. JupyterLab's number
+ * fields do not blur (so fire no `change`) on Enter; committing twice is harmless because the
+ * callers ignore a value equal to the current one.
+ * @param {HTMLInputElement} input
+ * @param {() => void} commit
+ */
+export function commitOnEnter(input, commit) {
+  input.addEventListener("change", commit);
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    commit();
+  });
+}
+
+/**
+ * Replace `container`'s children, keeping the keyboard focus on the "same" element: if focus was
+ * on an element inside it with a `data-feature`, the new element with that feature (and the same
+ * `data-testid`, when it has one) gets it back. Rebuilt chart rows would otherwise drop focus to
+ * `<body>`.
+ * @param {HTMLElement} container
+ * @param {...Node} children
+ */
+export function replaceKeepingFocus(container, ...children) {
+  const active = container.ownerDocument?.activeElement;
+  const key = active && container.contains(active) ? active.dataset?.feature : undefined;
+  container.replaceChildren(...children);
+  if (key === undefined) return;
+  const match = Array.from(container.querySelectorAll("[data-feature]")).find(
+    (element) => element.dataset.feature === key && element.tabIndex >= 0,
+  );
+  match?.focus({ preventScroll: true });
+}

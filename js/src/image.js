@@ -13,7 +13,16 @@ import {
   weightChart,
 } from "./components.js";
 import { buildCounterfactual } from "./counterfactual.js";
-import { commitState, createSubscriptions, h, mountRoot, removeFromOriginal, uniqueId } from "./dom.js";
+import {
+  commitOnEnter,
+  commitState,
+  createSubscriptions,
+  h,
+  mountRoot,
+  removeFromOriginal,
+  replaceKeepingFocus,
+  uniqueId,
+} from "./dom.js";
 import { buildLivePanel } from "./live.js";
 import {
   className,
@@ -37,6 +46,14 @@ export const HIDDEN_TINT_FACTOR = 0.5;
 export const BOUNDARY_RGB = [255, 255, 0];
 /** Outline of the superpixels of a counterfactual. */
 export const OUTLINE_RGB = [230, 0, 180];
+/** Outline of the superpixel under the pointer (or of the hovered / focused chart row). */
+export const HIGHLIGHT_RGB = [0, 220, 255];
+/** Superpixels hidden from view only ("Hide the rest"): the photo faded towards this grey ... */
+export const VIEW_HIDDEN_RGB = [238, 238, 238];
+/** ... by this much. They are not sent to the model, so they must not look like hidden ones. */
+export const VIEW_HIDDEN_FADE = 0.8;
+/** Superpixels hidden from the model get diagonal hatching over the hide colour, this dark. */
+export const HATCH_DARKEN = 0.35;
 /** Small images are shown enlarged up to this CSS width (pixels) so superpixels are easy to click. */
 export const MIN_DISPLAY_WIDTH = 384;
 /** ... but never enlarged more than this factor. */
@@ -186,9 +203,11 @@ export function segmentTints(weights, nSegments, numFeatures, options = {}) {
 }
 
 /**
- * Compose the displayed image in one pass over the pixels: kept superpixels from the photo, hidden ones
- * (and, with `hideRest`, every superpixel not selected) from the hide-colour image, the weight tint,
- * yellow superpixel boundaries, and a magenta outline around the `outline` superpixels.
+ * Compose the displayed image in one pass over the pixels: kept superpixels from the photo; superpixels
+ * hidden from the model from the hide-colour image (what the model saw) with diagonal hatching; with
+ * `hideRest`, the superpixels not selected are hidden from view only: the photo faded to light grey,
+ * no hatching (they are still sent to the model). Then the weight tint, yellow superpixel boundaries,
+ * a magenta outline around the `outline` superpixels and a cyan one around `highlight`.
  *
  * @param {object} args
  * @param {Uint8ClampedArray|Uint8Array} args.photo RGBA pixels of the image.
@@ -201,6 +220,7 @@ export function segmentTints(weights, nSegments, numFeatures, options = {}) {
  * @param {boolean} [args.hideRest]
  * @param {Uint8Array|null} [args.outline] 1 for the superpixels to outline.
  * @param {boolean} [args.boundaries]
+ * @param {number} [args.highlight] Superpixel position to outline in cyan (-1: none).
  * @param {Uint8ClampedArray} [args.out] Destination (e.g. an ImageData's `data`).
  * @returns {Uint8ClampedArray}
  */
@@ -215,17 +235,20 @@ export function composeImage({
   hideRest = false,
   outline = null,
   boundaries = true,
+  highlight = -1,
   out = null,
 }) {
   const target = out ?? new Uint8ClampedArray(width * height * 4);
   const nSegments = tints.alpha.length;
-  const fromPhoto = new Uint8Array(nSegments);
+  // 1: photo; 2: hidden from view only (faded photo); 0: hidden from the model (hide colour).
+  const source = new Uint8Array(nSegments);
   const alpha = new Float32Array(nSegments);
   for (let s = 0; s < nSegments; s += 1) {
     const kept = Number(state[s]) !== 0;
-    fromPhoto[s] = kept && (!hideRest || tints.selected[s] === 1) ? 1 : 0;
+    source[s] = kept ? (!hideRest || tints.selected[s] === 1 ? 1 : 2) : 0;
     alpha[s] = tints.alpha[s] * (kept ? 1 : HIDDEN_TINT_FACTOR);
   }
+  const [fadeR, fadeG, fadeB] = VIEW_HIDDEN_RGB;
   const tintRgb = tints.rgb;
   for (let y = 0; y < height; y += 1) {
     const rowStart = y * width;
@@ -236,18 +259,31 @@ export function composeImage({
       let r;
       let g;
       let b;
-      if (fromPhoto[s] === 1) {
+      const from = source[s];
+      if (from !== 0) {
         r = photo[o];
         g = photo[o + 1];
         b = photo[o + 2];
-      } else if (hidden) {
-        r = hidden[o];
-        g = hidden[o + 1];
-        b = hidden[o + 2];
+        if (from === 2) {
+          r += (fadeR - r) * VIEW_HIDDEN_FADE;
+          g += (fadeG - g) * VIEW_HIDDEN_FADE;
+          b += (fadeB - b) * VIEW_HIDDEN_FADE;
+        }
       } else {
-        r = FALLBACK_HIDDEN;
-        g = FALLBACK_HIDDEN;
-        b = FALLBACK_HIDDEN;
+        if (hidden) {
+          r = hidden[o];
+          g = hidden[o + 1];
+          b = hidden[o + 2];
+        } else {
+          r = FALLBACK_HIDDEN;
+          g = FALLBACK_HIDDEN;
+          b = FALLBACK_HIDDEN;
+        }
+        if ((x + y) % 8 < 2) {
+          r *= 1 - HATCH_DARKEN;
+          g *= 1 - HATCH_DARKEN;
+          b *= 1 - HATCH_DARKEN;
+        }
       }
       const a = alpha[s];
       if (a > 0) {
@@ -274,6 +310,13 @@ export function composeImage({
           [r, g, b] = OUTLINE_RGB;
         }
       }
+      if (highlight >= 0 && s === highlight) {
+        const left = x > 0 ? segmentMap[p - 1] : -1;
+        const above = y > 0 ? segmentMap[p - width] : -1;
+        const rightOut = x + 1 < width ? segmentMap[p + 1] : -1;
+        const belowOut = y + 1 < height ? segmentMap[p + width] : -1;
+        if (left !== s || above !== s || rightOut !== s || belowOut !== s) [r, g, b] = HIGHLIGHT_RGB;
+      }
       target[o] = r;
       target[o + 1] = g;
       target[o + 2] = b;
@@ -281,6 +324,62 @@ export function composeImage({
     }
   }
   return target;
+}
+
+/**
+ * Where to write each superpixel's id: the pixel of the superpixel closest to its centroid (so the
+ * label sits inside even a crescent-shaped superpixel).
+ * @param {Uint16Array} segmentMap
+ * @param {number} width
+ * @param {number} height
+ * @param {number} nSegments
+ * @returns {Array<{x: number, y: number}|null>} One point per position, null for an empty one.
+ */
+export function labelPoints(segmentMap, width, height, nSegments) {
+  const sumX = new Float64Array(nSegments);
+  const sumY = new Float64Array(nSegments);
+  const count = new Float64Array(nSegments);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const s = segmentMap[y * width + x];
+      if (s >= nSegments) continue;
+      sumX[s] += x;
+      sumY[s] += y;
+      count[s] += 1;
+    }
+  }
+  const cx = new Float64Array(nSegments);
+  const cy = new Float64Array(nSegments);
+  for (let s = 0; s < nSegments; s += 1) {
+    cx[s] = count[s] > 0 ? sumX[s] / count[s] : 0;
+    cy[s] = count[s] > 0 ? sumY[s] / count[s] : 0;
+  }
+  const best = new Float64Array(nSegments).fill(Infinity);
+  const points = new Array(nSegments).fill(null);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const s = segmentMap[y * width + x];
+      if (s >= nSegments) continue;
+      const d = (x - cx[s]) ** 2 + (y - cy[s]) ** 2;
+      if (d < best[s]) {
+        best[s] = d;
+        points[s] = { x, y };
+      }
+    }
+  }
+  return points;
+}
+
+/**
+ * The id written on a superpixel: the number in its feature name ("superpixel 14" -> "14"), so it
+ * matches the chart rows; else its position.
+ * @param {string|undefined} name
+ * @param {number} position
+ * @returns {string}
+ */
+export function superpixelLabel(name, position) {
+  const match = /(-?\d+)\s*$/.exec(String(name ?? ""));
+  return match ? match[1] : String(position);
 }
 
 /** Decode an encoded image (JPEG/PNG bytes) into RGBA pixels at the given size, or null without 2D. */
@@ -319,6 +418,14 @@ function get2dContext(canvas) {
   }
 }
 
+/** One legend entry: a swatch and what it means. */
+function legendItem(swatchClass, text) {
+  return h("span", { class: "lw-w-legend-item" }, [
+    h("span", { class: `lw-w-swatch ${swatchClass}`, "aria-hidden": "true" }),
+    h("span", { text }),
+  ]);
+}
+
 function render({ model, el }) {
   const subscriptions = createSubscriptions(model);
   const root = mountRoot(el, "image");
@@ -326,8 +433,31 @@ function render({ model, el }) {
   const canvas = h("canvas", {
     class: "lw-w-canvas",
     "data-testid": "lw-canvas",
-    "aria-label": "image: click a superpixel to hide or restore it",
+    role: "img",
+    tabindex: 0,
+    "aria-label":
+      "the explained image with its superpixels: click a superpixel to hide it from the model; " +
+      "with the keyboard, arrow keys pick a superpixel and Enter or Space hides or restores it",
   });
+  const instruction = h("div", {
+    class: "lw-w-note",
+    "data-testid": "lw-image-instruction",
+    text:
+      "Click a superpixel to hide it from the model (click again to restore it). " +
+      "Hover a superpixel or a chart row to see which is which.",
+  });
+  const legend = h("div", { class: "lw-w-legend", "data-testid": "lw-image-legend" }, [
+    legendItem("lw-w-swatch-positive", "orange tint: supports the label (stronger = larger weight)"),
+    legendItem("lw-w-swatch-negative", "blue tint: against it"),
+    legendItem("lw-w-swatch-boundary", "yellow lines: superpixel boundaries"),
+    legendItem("lw-w-swatch-model-hidden", "hatched: hidden from the model (hide colour)"),
+    legendItem(
+      "lw-w-swatch-view-hidden",
+      "faded: hidden from view only (Hide the rest), still sent to the model",
+    ),
+    legendItem("lw-w-swatch-outline", "magenta outline: counterfactual superpixels"),
+    legendItem("lw-w-swatch-hover", "cyan outline: the superpixel under the pointer / chart row"),
+  ]);
   const displayError = h("div", { class: "lw-w-error", role: "alert", hidden: true });
   const chartSlot = h("div", { class: "lw-w-chart-slot" });
   let context = null;
@@ -335,6 +465,11 @@ function render({ model, el }) {
   let photo = null;
   let hidden = null;
   let loadGeneration = 0;
+  // The superpixel under the pointer, of the hovered / focused chart row, or picked by the arrow
+  // keys on the canvas (-1: none); view state only, nothing is sent to Python.
+  let hovered = -1;
+  let showIds = false;
+  let points = null;
 
   const size = () => ({ width: Number(model.get("width") ?? 0), height: Number(model.get("height") ?? 0) });
   const nSegments = () => {
@@ -375,9 +510,42 @@ function render({ model, el }) {
       ),
       hideRest: Boolean(model.get("hide_rest")),
       outline,
+      highlight: hovered,
       out: imageData.data,
     });
     context.putImageData(imageData, 0, 0);
+    if (showIds) drawIds(width, height);
+  };
+
+  const drawIds = (width, height) => {
+    if (!points || points.length !== nSegments())
+      points = labelPoints(segmentMap, width, height, nSegments());
+    const names = model.get("feature_names") ?? [];
+    const fontSize = Math.max(9, Math.round(Math.max(width, height) / 40));
+    context.save?.();
+    context.font = `bold ${fontSize}px sans-serif`;
+    context.textAlign = "center";
+    context.textBaseline = "middle";
+    context.lineWidth = Math.max(2, fontSize / 4);
+    context.strokeStyle = "rgba(0, 0, 0, 0.8)";
+    context.fillStyle = "#fff";
+    for (const [position, point] of points.entries()) {
+      if (!point) continue;
+      const text = superpixelLabel(names[position], position);
+      context.strokeText(text, point.x, point.y);
+      context.fillText(text, point.x, point.y);
+    }
+    context.restore?.();
+  };
+
+  const setHovered = (position) => {
+    if (position === hovered) return;
+    hovered = position;
+    for (const row of chartSlot.querySelectorAll(".lw-w-row[data-feature]")) {
+      row.classList.toggle("lw-w-hover", Number(row.dataset.feature) === hovered);
+    }
+    canvas.dataset.hovered = String(hovered);
+    redraw();
   };
 
   const showDisplayError = (message) => {
@@ -402,6 +570,7 @@ function render({ model, el }) {
       ]);
       if (generation !== loadGeneration) return;
       segmentMap = map;
+      points = null;
       photo = photoPixels;
       hidden = hiddenPixels;
       showDisplayError("");
@@ -425,6 +594,7 @@ function render({ model, el }) {
   });
   canvas.addEventListener("mousemove", (event) => {
     const position = positionAtEvent(event);
+    setHovered(position);
     if (position < 0) return;
     const weight = new Map(currentEntry()?.weights ?? []).get(position);
     const names = model.get("feature_names") ?? [];
@@ -434,20 +604,66 @@ function render({ model, el }) {
       `${weight === undefined ? "" : `: weight ${formatSigned(weight)}`}` +
       ` (click to ${removed ? "restore" : "hide"})`;
   });
+  canvas.addEventListener("mouseleave", () => setHovered(-1));
+  // Keyboard: the arrow keys walk through the superpixels (chart order first, then the rest), Enter
+  // or Space hides / restores the one picked.
+  canvas.addEventListener("keydown", (event) => {
+    const count = nSegments();
+    if (count === 0) return;
+    const order = [...shownFeatures().map(([position]) => position)];
+    const listed = new Set(order);
+    for (let position = 0; position < count; position += 1) if (!listed.has(position)) order.push(position);
+    const at = order.indexOf(hovered);
+    if (["ArrowRight", "ArrowDown"].includes(event.key)) {
+      event.preventDefault();
+      setHovered(order[(at + 1) % order.length]);
+    } else if (["ArrowLeft", "ArrowUp"].includes(event.key)) {
+      event.preventDefault();
+      setHovered(order[at <= 0 ? order.length - 1 : at - 1]);
+    } else if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      if (hovered >= 0) toggle(hovered);
+      else setHovered(order[0]);
+    }
+  });
+  canvas.addEventListener("blur", () => setHovered(-1));
 
   const paintChart = () => {
     const state = model.get("state") ?? [];
     const label = className(model.get("class_names") ?? [], Number(model.get("label")));
-    chartSlot.replaceChildren(
+    replaceKeepingFocus(
+      chartSlot,
       weightChart({
         title: model.get("mode") === "regression" ? "Top superpixels" : `Top superpixels for ${label}`,
         items: shownFeatures(),
         names: model.get("feature_names") ?? [],
         isOff: (position) => Number(state[position]) === 0,
         onToggle: toggle,
+        onHover: setHovered,
       }),
     );
+    for (const row of chartSlot.querySelectorAll(".lw-w-row[data-feature]")) {
+      row.classList.toggle("lw-w-hover", Number(row.dataset.feature) === hovered);
+    }
   };
+
+  // Superpixel ids on the image, on demand (view state only).
+  const idsId = uniqueId("show-ids");
+  const idsInput = h("input", {
+    id: idsId,
+    type: "checkbox",
+    "data-testid": "lw-show-ids",
+    on: {
+      change: () => {
+        showIds = idsInput.checked;
+        redraw();
+      },
+    },
+  });
+  const idsToggle = h("span", { class: "lw-w-field" }, [
+    idsInput,
+    h("label", { for: idsId, text: "Show superpixel ids" }),
+  ]);
 
   // Display options: lime's get_image_and_mask arguments, two-way bound to their traits.
   const minWeightId = uniqueId("min-weight");
@@ -459,18 +675,17 @@ function render({ model, el }) {
     class: "lw-w-number",
     "data-testid": "lw-min-weight",
     value: Number(model.get("min_weight") ?? 0),
-    on: {
-      change: () => {
-        const value = Number(minWeight.value);
-        if (!Number.isFinite(value) || value < 0) {
-          minWeight.setAttribute("aria-invalid", "true");
-          return;
-        }
-        minWeight.removeAttribute("aria-invalid");
-        model.set("min_weight", value);
-        model.save_changes();
-      },
-    },
+  });
+  commitOnEnter(minWeight, () => {
+    const value = Number(minWeight.value);
+    if (minWeight.value.trim() === "" || !Number.isFinite(value) || value < 0) {
+      minWeight.setAttribute("aria-invalid", "true");
+      return;
+    }
+    minWeight.removeAttribute("aria-invalid");
+    if (value === Number(model.get("min_weight"))) return;
+    model.set("min_weight", value);
+    model.save_changes();
   });
   subscriptions.onChange(["min_weight"], () => {
     minWeight.value = String(model.get("min_weight") ?? 0);
@@ -484,6 +699,7 @@ function render({ model, el }) {
       if (on) model.set("positive_only", false);
     }),
     traitCheckbox(model, subscriptions, "hide_rest", "Hide the rest"),
+    idsToggle,
     h("span", { class: "lw-w-field" }, [h("label", { for: minWeightId, text: "Min |weight|" }), minWeight]),
   ]);
 
@@ -505,7 +721,7 @@ function render({ model, el }) {
     options,
     h("div", { class: "lw-w-columns" }, [
       h("div", { class: "lw-w-main" }, [
-        h("div", { class: "lw-w-panel lw-w-canvas-wrap" }, [canvas, displayError]),
+        h("div", { class: "lw-w-panel lw-w-canvas-wrap" }, [instruction, canvas, legend, displayError]),
         actions,
         chartSlot,
       ]),

@@ -11,6 +11,7 @@ import {
   formatSigned,
   labelEntry,
   liveStatus,
+  surrogateHint,
 } from "./logic.js";
 import { valueTrack } from "./components.js";
 
@@ -31,6 +32,7 @@ export function buildLivePanel(model, subscriptions, estimate) {
   const predicted = h("span", { class: "lw-w-note", "data-testid": "lw-real-predicted" });
   const surrogateName = h("span", { class: "lw-w-live-name" });
   const surrogate = h("span", { class: "lw-w-live-value", "data-testid": "lw-surrogate-output" });
+  const hint = h("span", { class: "lw-w-hint", "data-testid": "lw-surrogate-hint", hidden: true });
   const difference = h("span", { class: "lw-w-live-value", "data-testid": "lw-difference" });
   const status = h("div", { class: "lw-w-status", "data-testid": "lw-status", role: "status" });
   const pending = h("div", {
@@ -45,7 +47,7 @@ export function buildLivePanel(model, subscriptions, estimate) {
   const element = h("div", { class: "lw-w-panel lw-w-live", "aria-live": "polite" }, [
     h("div", { class: "lw-w-title", text: "Edited instance" }),
     h("div", { class: "lw-w-live-row" }, [realName, real, predicted]),
-    h("div", { class: "lw-w-live-row" }, [surrogateName, surrogate]),
+    h("div", { class: "lw-w-live-row" }, [surrogateName, surrogate, hint]),
     h("div", { class: "lw-w-live-row" }, [
       h("span", { class: "lw-w-live-name", text: "Difference (real \u2212 surrogate)" }),
       difference,
@@ -70,10 +72,10 @@ export function buildLivePanel(model, subscriptions, estimate) {
     const entry = labelEntry(model.get("explanations"), label);
     const state = model.get("state") ?? [];
     const estimateValue = entry ? estimate(entry, state) : Number.NaN;
-    const realOutput = model.get("real_output") ?? [];
+    let realOutput = model.get("real_output") ?? [];
     const errorText = String(model.get("error") ?? "");
     const pythonPending = Boolean(model.get("pending"));
-    const { upToDate, answered } = answerStatus({
+    let { upToDate, answered } = answerStatus({
       stateId,
       realStateId,
       realOutputLength: realOutput.length,
@@ -81,13 +83,23 @@ export function buildLivePanel(model, subscriptions, estimate) {
       error: errorText,
       errorStateId: Number(model.get("error_state_id") ?? -1),
     });
+    // With no kernel (a saved page) the one other real output known for sure is the original's:
+    // after Reset show it instead of the last saved answer, which belongs to another edit.
+    if (isStatic && !upToDate && sameRow(state, model.get("initial_state"))) {
+      const original = model.get("original_output") ?? [];
+      if (original.length > 0) {
+        realOutput = original;
+        upToDate = true;
+        answered = true;
+      }
+    }
     const realValue = isRegression() ? realOutput[0] : realOutput[label];
 
     realName.textContent = isRegression()
       ? "Real model: value"
       : `Real model: P(${className(classNames, label)})`;
 
-    real.dataset.stateId = String(realStateId);
+    real.dataset.stateId = String(upToDate ? stateId : realStateId);
     real.classList.toggle("lw-w-stale", !upToDate);
     if (realOutput.length === 0) {
       real.textContent = "\u2013";
@@ -102,6 +114,9 @@ export function buildLivePanel(model, subscriptions, estimate) {
       predicted.textContent = `predicted: ${className(classNames, argmax(realOutput))}`;
     } else predicted.textContent = "";
     surrogate.textContent = formatNumber(estimateValue);
+    const hintText = surrogateHint(estimateValue, model.get("mode"));
+    hint.textContent = hintText;
+    hint.hidden = hintText === "";
     difference.textContent = upToDate ? formatSigned(realValue - estimateValue) : "\u2013";
 
     if (isRegression()) {
@@ -160,8 +175,17 @@ export function buildLivePanel(model, subscriptions, estimate) {
       "mode",
       "min_value",
       "max_value",
+      "initial_state",
+      "original_output",
     ],
     update,
   );
   return { element, update };
+}
+
+/** Whether two edit rows hold the same values. */
+function sameRow(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (Number(a[i]) !== Number(b[i])) return false;
+  return true;
 }

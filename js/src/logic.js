@@ -37,9 +37,13 @@ export function formatSigned(value) {
   return Number(value) > 0 && text !== "\u2013" ? `+${text}` : text;
 }
 
+/** Below this fraction of the largest |weight| a highlight would only be noise: none is drawn. */
+export const MIN_VISIBLE_RELATIVE_WEIGHT = 0.05;
+
 /**
- * CSS background for a weight: orange if positive, blue if negative; opacity grows with |w|/max|w|
- * (the same scale as the static HTML view). Zero weight gives a transparent colour.
+ * CSS background for a weight: orange if positive, blue if negative; opacity proportional to
+ * |w| / max|w| (at most 0.8), and no highlight at all below {@link MIN_VISIBLE_RELATIVE_WEIGHT}, so
+ * that a word with weight 1e-5 next to one with 0.2 does not look highlighted.
  * @param {number} weight
  * @param {number} maxAbs Largest |weight| shown alongside.
  * @returns {string}
@@ -47,8 +51,35 @@ export function formatSigned(value) {
 export function weightColor(weight, maxAbs) {
   if (!weight || !(maxAbs > 0)) return "transparent";
   const relative = Math.min(1, Math.abs(weight) / maxAbs);
+  if (relative < MIN_VISIBLE_RELATIVE_WEIGHT) return "transparent";
   const [r, g, b] = weight > 0 ? POSITIVE_RGB : NEGATIVE_RGB;
-  return `rgba(${r},${g},${b},${(0.12 + 0.68 * relative).toFixed(3)})`;
+  return `rgba(${r},${g},${b},${(0.8 * relative).toFixed(3)})`;
+}
+
+/**
+ * A raw feature value as the user typed it: up to 6 significant digits, no trailing zeros
+ * (`-0.035967`, `1001`, `2.5e-7`), never rounded to "-0.00".
+ * @param {number|null|undefined} value
+ * @returns {string}
+ */
+export function formatValue(value) {
+  if (value === null || value === undefined || !Number.isFinite(Number(value))) return "\u2013";
+  const number = Number(value);
+  if (number === 0) return "0";
+  return String(Number(number.toPrecision(6)));
+}
+
+/**
+ * Why a surrogate estimate of a probability may look impossible: the surrogate is a linear model,
+ * so its estimate can leave [0, 1]. Empty when the estimate is inside (or not a probability).
+ * @param {number} estimate
+ * @param {string} mode 'classification' or 'regression'.
+ * @returns {string}
+ */
+export function surrogateHint(estimate, mode) {
+  if (mode === "regression" || !Number.isFinite(estimate)) return "";
+  if (estimate >= 0 && estimate <= 1) return "";
+  return "outside [0, 1] because the surrogate is linear: its estimate of a probability is not bounded";
 }
 
 /**

@@ -3,13 +3,24 @@
 // rule (bin / equal / scale, exactly the explainer's interpretable representation) in the browser.
 
 import { buildControls, buildOriginalOutput, weightChart } from "./components.js";
-import { button, commitState, createSubscriptions, h, mountRoot, uniqueId } from "./dom.js";
+import { buildCounterfactual } from "./counterfactual.js";
+import {
+  button,
+  commitOnEnter,
+  commitState,
+  createSubscriptions,
+  h,
+  mountRoot,
+  replaceKeepingFocus,
+  uniqueId,
+} from "./dom.js";
 import { buildLivePanel } from "./live.js";
 import {
   applyRule,
   className,
   formatNumber,
   formatSigned,
+  formatValue,
   labelEntry,
   selectFeatures,
   tabularEstimate,
@@ -72,17 +83,15 @@ function featureInput(feature, index, id, onValue) {
     min: feature.min ?? undefined,
     max: feature.max ?? undefined,
     step: feature.step ?? "any",
-    on: {
-      change: () => {
-        const value = parseFeatureValue(input.value);
-        if (value === null) {
-          input.setAttribute("aria-invalid", "true");
-          return;
-        }
-        input.removeAttribute("aria-invalid");
-        onValue(value);
-      },
-    },
+  });
+  commitOnEnter(input, () => {
+    const value = parseFeatureValue(input.value);
+    if (value === null) {
+      input.setAttribute("aria-invalid", "true");
+      return;
+    }
+    input.removeAttribute("aria-invalid");
+    onValue(value);
   });
   return input;
 }
@@ -128,7 +137,12 @@ function render({ model, el }) {
           h("label", { for: id, text: String(feature.name ?? `feature ${index}`) }),
         ]),
         h("td", {}, [input]),
-        h("td", { class: "lw-w-note", text: String(feature.display ?? formatNumber(feature.value)) }),
+        h("td", {
+          class: "lw-w-note",
+          "data-testid": "lw-original-value",
+          // Categories by name; numbers in full (the engine's display rounds to 2 decimals).
+          text: feature.categorical ? String(feature.display ?? feature.value) : formatValue(feature.value),
+        }),
         contribution,
       ]);
       return { row, input, contribution, feature };
@@ -156,7 +170,8 @@ function render({ model, el }) {
     }
     const ruleList = rules();
     const label = className(model.get("class_names") ?? [], Number(model.get("label")));
-    chartSlot.replaceChildren(
+    replaceKeepingFocus(
+      chartSlot,
       weightChart({
         title: model.get("mode") === "regression" ? "Conditions" : `Conditions for ${label}`,
         items: selectFeatures(entry?.weights ?? [], model.get("num_features") ?? 10),
@@ -168,6 +183,17 @@ function render({ model, el }) {
   };
 
   const live = buildLivePanel(model, subscriptions, estimate);
+  const counterfactual = buildCounterfactual(model, subscriptions, {
+    what: "values",
+    applyText: "Apply",
+    searchTitle:
+      "find the smallest change of values (within the training range, real categories) that " +
+      "changes the prediction, checked with the real model",
+    // A what-if edit like any other: the state becomes the counterfactual's row.
+    onApply: (features, found) => {
+      if (Array.isArray(found.state)) commitState(model, found.state);
+    },
+  });
   root.append(
     buildControls(model, subscriptions),
     h("div", { class: "lw-w-columns" }, [
@@ -182,7 +208,11 @@ function render({ model, el }) {
           ]),
         ]),
       ]),
-      h("div", { class: "lw-w-side" }, [buildOriginalOutput(model, subscriptions), live.element]),
+      h("div", { class: "lw-w-side" }, [
+        buildOriginalOutput(model, subscriptions),
+        live.element,
+        counterfactual,
+      ]),
     ]),
   );
 

@@ -4,7 +4,14 @@
 
 import { buildControls, buildMaskActions, buildOriginalOutput, weightChart } from "./components.js";
 import { buildCounterfactual } from "./counterfactual.js";
-import { commitState, createSubscriptions, h, mountRoot, removeFromOriginal } from "./dom.js";
+import {
+  commitState,
+  createSubscriptions,
+  h,
+  mountRoot,
+  removeFromOriginal,
+  replaceKeepingFocus,
+} from "./dom.js";
 import { buildLivePanel } from "./live.js";
 import {
   className,
@@ -110,7 +117,8 @@ function render({ model, el }) {
     }
     const names = model.get("feature_names") ?? [];
     const label = className(model.get("class_names") ?? [], Number(model.get("label")));
-    chartSlot.replaceChildren(
+    replaceKeepingFocus(
+      chartSlot,
       weightChart({
         title: model.get("mode") === "regression" ? "Top words" : `Top words for ${label}`,
         items: shown,

@@ -5,15 +5,20 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import widget, {
   BOUNDARY_RGB,
   HIDDEN_TINT_FACTOR,
+  HIGHLIGHT_RGB,
   MAX_TINT_ALPHA,
   OUTLINE_RGB,
+  VIEW_HIDDEN_FADE,
+  VIEW_HIDDEN_RGB,
   bytesOf,
   clientToPixel,
   composeImage,
   decodeSegmentMap,
   displayWidth,
+  labelPoints,
   segmentAt,
   segmentTints,
+  superpixelLabel,
 } from "../src/image.js";
 import { byTestId, createFakeModel } from "./fake-model.js";
 
@@ -180,7 +185,7 @@ describe("composeImage", () => {
     expect(pixel(out, 5, 3)).toEqual([100, 100, 100, 255]);
   });
 
-  it("hide_rest draws unselected superpixels with the hide colour", () => {
+  it("hide_rest fades unselected superpixels (view only), unlike superpixels hidden from the model", () => {
     const tints = segmentTints([[1, 0.6]], 3, 5);
     const out = composeImage({
       photo,
@@ -193,9 +198,26 @@ describe("composeImage", () => {
       hideRest: true,
       boundaries: false,
     });
-    expect(pixel(out, 0, 0)).toEqual([0, 0, 0, 255]);
-    expect(pixel(out, 5, 0)).toEqual([0, 0, 0, 255]);
+    // Still sent to the model: the photo, faded to light grey, not the hide colour (0) ...
+    const faded = Math.round(100 + (VIEW_HIDDEN_RGB[0] - 100) * VIEW_HIDDEN_FADE);
+    expect(pixel(out, 0, 0)).toEqual([faded, faded, faded, 255]);
+    expect(pixel(out, 5, 0)).toEqual([faded, faded, faded, 255]);
     expect(pixel(out, 2, 0)[0]).toBe(Math.round(100 + 132 * MAX_TINT_ALPHA));
+    // ... while a superpixel hidden from the model shows the hide colour, hatched.
+    const removed = composeImage({
+      photo,
+      hidden: solid(200),
+      segmentMap: map,
+      width: WIDTH,
+      height: HEIGHT,
+      state: [0, 1, 1],
+      tints,
+      hideRest: true,
+      boundaries: false,
+    });
+    expect(pixel(removed, 0, 0)).toEqual([130, 130, 130, 255]); // (0 + 0) % 8 < 2: a hatch line
+    expect(pixel(removed, 1, 1)).toEqual([200, 200, 200, 255]); // between hatch lines
+    expect(pixel(removed, 0, 0)).not.toEqual(pixel(out, 0, 0));
   });
 
   it("outlines a counterfactual on both sides of its border", () => {
@@ -230,7 +252,42 @@ describe("composeImage", () => {
       out: target,
     });
     expect(out).toBe(target);
-    expect(pixel(target, 0, 0)).toEqual([128, 128, 128, 255]);
+    expect(pixel(target, 1, 1)).toEqual([128, 128, 128, 255]);
+  });
+
+  it("outlines the hovered superpixel in cyan, inside its own border only", () => {
+    const out = composeImage({
+      photo,
+      hidden,
+      segmentMap: map,
+      width: WIDTH,
+      height: HEIGHT,
+      state: [1, 1, 1],
+      tints: NO_TINT,
+      boundaries: false,
+      highlight: 2,
+    });
+    expect(pixel(out, 4, 1).slice(0, 3)).toEqual(HIGHLIGHT_RGB); // left edge of superpixel 2
+    expect(pixel(out, 5, 1).slice(0, 3)).toEqual(HIGHLIGHT_RGB); // image border
+    expect(pixel(out, 3, 1)).toEqual([100, 100, 100, 255]); // superpixel 1: untouched
+    expect(pixel(out, 0, 0)).toEqual([100, 100, 100, 255]);
+  });
+});
+
+describe("superpixel ids", () => {
+  it("places each id on the superpixel's pixel nearest its centroid", () => {
+    const points = labelPoints(Uint16Array.from(SEGMENTS), WIDTH, HEIGHT, 4);
+    for (const [position, point] of points.entries()) {
+      if (point) expect(SEGMENTS[point.y * WIDTH + point.x]).toBe(position);
+    }
+    expect(points[2]).toEqual({ x: 4, y: 1 });
+    expect(points[3]).toBeNull(); // no pixel
+  });
+
+  it("labels a superpixel with the number of its feature name", () => {
+    expect(superpixelLabel("superpixel 14", 13)).toBe("14");
+    expect(superpixelLabel(undefined, 3)).toBe("3");
+    expect(superpixelLabel("sky", 0)).toBe("0");
   });
 });
 

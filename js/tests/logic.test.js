@@ -42,8 +42,12 @@ describe("formatting", () => {
 
   it("colours positive orange and negative blue with alpha by relative size", () => {
     expect(weightColor(1, 1)).toBe("rgba(232,113,10,0.800)");
-    expect(weightColor(-0.5, 1)).toBe("rgba(26,115,232,0.460)");
+    expect(weightColor(-0.5, 1)).toBe("rgba(26,115,232,0.400)");
     expect(weightColor(0, 1)).toBe("transparent");
+    // A weight of 1e-5 next to 0.2 is noise: not highlighted at all (was alpha 0.12).
+    expect(weightColor(1e-5, 0.2)).toBe("transparent");
+    expect(weightColor(-0.0099, 0.2)).toBe("transparent");
+    expect(weightColor(0.02, 0.2)).toBe("rgba(232,113,10,0.080)");
     expect(weightColor(0.3, 0)).toBe("transparent");
   });
 

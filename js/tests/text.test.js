@@ -118,8 +118,8 @@ describe("text widget rendering", () => {
   it("colours the top num_features words by weight for the selected label", () => {
     const { el } = mount();
     expect(tokensOf(el, 0)[0].style.backgroundColor).toBe("rgba(232, 113, 10, 0.800)");
-    // |-0.3| / 0.4 = 0.75 -> alpha 0.12 + 0.68 * 0.75.
-    expect(tokensOf(el, 4)[0].style.backgroundColor).toBe("rgba(26, 115, 232, 0.630)");
+    // |-0.3| / 0.4 = 0.75 -> alpha 0.8 * 0.75.
+    expect(tokensOf(el, 4)[0].style.backgroundColor).toBe("rgba(26, 115, 232, 0.600)");
     // Feature 2 is 4th by |w|: not among the 3 shown.
     expect(tokensOf(el, 2)[0].style.backgroundColor).toBe("");
     const rows = el.querySelectorAll(".lw-w-chart .lw-w-row");
@@ -442,8 +442,12 @@ describe("text widget counterfactual and cleanup", () => {
     expect(result.textContent).toContain(
       `Removing 2 words (Good, b) changes the prediction from ${EVIL_NAME} to negative.`,
     );
-    expect(result.textContent).toContain("<i>verified</i>");
-    expect(result.textContent).toContain("7 model queries");
+    // Said once: the engine's message repeats the summary, so it is not shown for a found one.
+    expect(result.textContent).not.toContain("<i>verified</i>");
+    expect(result.children).toHaveLength(2);
+    expect(result.children[1].textContent).toBe("verified with 7 model queries");
+    expect(result.textContent.match(/changes the prediction/g)).toHaveLength(1);
+    expect(result.textContent.match(/model queries/g)).toHaveLength(1);
     expect(el.querySelector("img, i")).toBeNull();
 
     const show = byTestId(el, "lw-counterfactual-apply");
@@ -460,7 +464,10 @@ describe("text widget counterfactual and cleanup", () => {
     expect(byTestId(el, "lw-counterfactual-status").textContent).toBe("searching\u2026");
     model.update("counterfactual", { found: false, features: [], message: "no luck", request: 1 });
     expect(byTestId(el, "lw-counterfactual-status").textContent).toBe("");
-    expect(byTestId(el, "lw-counterfactual-result").textContent).toContain("No counterfactual found.");
+    // Not found: the engine's message says why, once, as plain text.
+    expect(byTestId(el, "lw-counterfactual-result").firstChild.textContent).toBe(
+      "No counterfactual found: no luck",
+    );
   });
 
   it("cleanup removes every listener and the DOM", () => {

@@ -82,6 +82,24 @@ function removeFromOriginal(model, features) {
   for (const feature of features) next[feature] = 0;
   commitState(model, next);
 }
+function commitOnEnter(input, commit) {
+  input.addEventListener("change", commit);
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    commit();
+  });
+}
+function replaceKeepingFocus(container, ...children) {
+  const active = container.ownerDocument?.activeElement;
+  const key = active && container.contains(active) ? active.dataset?.feature : void 0;
+  container.replaceChildren(...children);
+  if (key === void 0) return;
+  const match = Array.from(container.querySelectorAll("[data-feature]")).find(
+    (element) => element.dataset.feature === key && element.tabIndex >= 0
+  );
+  match?.focus({ preventScroll: true });
+}
 
 // src/logic.js
 var POSITIVE_RGB = [232, 113, 10];
@@ -98,6 +116,11 @@ function formatNumber(value) {
 function formatSigned(value) {
   const text = formatNumber(value);
   return Number(value) > 0 && text !== "–" ? `+${text}` : text;
+}
+function surrogateHint(estimate, mode) {
+  if (mode === "regression" || !Number.isFinite(estimate)) return "";
+  if (estimate >= 0 && estimate <= 1) return "";
+  return "outside [0, 1] because the surrogate is linear: its estimate of a probability is not bounded";
 }
 function labelEntry(explanations, label) {
   const entry = explanations ? explanations[String(label)] : void 0;
@@ -206,27 +229,30 @@ function buildControls(model, subscriptions) {
     min: 1,
     step: 1,
     class: "lw-w-number",
-    "data-testid": "lw-num-features",
-    on: {
-      change: () => {
-        const value = Math.round(Number(count.value));
-        if (!Number.isFinite(value) || value < 1) {
-          count.setAttribute("aria-invalid", "true");
-          return;
-        }
-        count.removeAttribute("aria-invalid");
-        model.set("num_features", value);
-        model.save_changes();
-      }
-    }
+    "data-testid": "lw-num-features"
   });
+  commitOnEnter(count, () => {
+    const value = Math.round(Number(count.value));
+    if (!Number.isFinite(value) || value < 1) {
+      count.setAttribute("aria-invalid", "true");
+      return;
+    }
+    count.removeAttribute("aria-invalid");
+    if (value !== Number(model.get("num_features"))) {
+      model.set("num_features", value);
+      model.save_changes();
+    }
+    fillCount();
+  });
+  const countNote = h("span", { class: "lw-w-note", "data-testid": "lw-num-features-available" });
   const labelField = h("span", { class: "lw-w-field" }, [
     h("label", { for: labelId, text: model.get("mode") === "regression" ? "Output" : "Explain label" }),
     select
   ]);
   const countField = h("span", { class: "lw-w-field" }, [
     h("label", { for: countId, text: "Features shown" }),
-    count
+    count,
+    countNote
   ]);
   const fillLabels = () => {
     const classNames = model.get("class_names") ?? [];
@@ -240,8 +266,11 @@ function buildControls(model, subscriptions) {
     labelField.hidden = select.options.length <= 1 && isRegression;
   };
   const fillCount = () => {
-    count.max = String(largestWeightCount(model.get("explanations")));
-    count.value = String(model.get("num_features") ?? 10);
+    const available = largestWeightCount(model.get("explanations"));
+    const wanted = Number(model.get("num_features") ?? 10);
+    count.max = String(available);
+    count.value = String(Math.min(wanted, available));
+    countNote.textContent = `of ${available}`;
   };
   fillLabels();
   fillCount();
@@ -300,7 +329,7 @@ function valueTrack(value, min, max, kind = "real") {
     h("span", { class: "lw-w-value-text", text: formatNumber(value) })
   ]);
 }
-function weightChart({ title, items, names, isOff = () => false, onToggle = null }) {
+function weightChart({ title, items, names, isOff = () => false, onToggle = null, onHover = null }) {
   const maxAbs = maxAbsWeight(items);
   const rows = items.map(([feature, weight]) => {
     const half = maxAbs > 0 ? Math.abs(weight) / maxAbs * 50 : 0;
@@ -318,7 +347,13 @@ function weightChart({ title, items, names, isOff = () => false, onToggle = null
       h("span", { class: "lw-w-val", text: formatSigned(weight) })
     ];
     const rowClass = `lw-w-row${off ? " lw-w-off" : ""}`;
-    if (!onToggle) return h("div", { class: rowClass, dataset: { feature } }, children);
+    const hover = onHover ? {
+      mouseenter: () => onHover(feature),
+      mouseleave: () => onHover(-1),
+      focus: () => onHover(feature),
+      blur: () => onHover(-1)
+    } : {};
+    if (!onToggle) return h("div", { class: rowClass, dataset: { feature }, on: hover }, children);
     return h(
       "button",
       {
@@ -327,7 +362,7 @@ function weightChart({ title, items, names, isOff = () => false, onToggle = null
         dataset: { feature },
         "aria-pressed": off ? "true" : "false",
         title: off ? `restore ${name}` : `remove ${name}`,
-        on: { click: () => onToggle(feature) }
+        on: { click: () => onToggle(feature), ...hover }
       },
       children
     );
@@ -335,7 +370,7 @@ function weightChart({ title, items, names, isOff = () => false, onToggle = null
   const empty = items.length === 0 ? [h("div", { class: "lw-w-note", text: "no features to show" })] : [];
   return h("div", { class: "lw-w-panel lw-w-chart" }, [
     h("div", { class: "lw-w-title", text: title }),
-    ...rows,
+    h("div", { class: "lw-w-chart-rows", "data-testid": "lw-chart-rows" }, rows),
     ...empty
   ]);
 }
@@ -379,7 +414,39 @@ function buildMaskActions(model, { hideText, keepText }) {
 }
 
 // src/counterfactual.js
-function buildCounterfactual(model, subscriptions, { what = "features", onApply = null } = {}) {
+function describeOutcome(found, { mode, classNames, threshold }) {
+  if (mode === "regression") {
+    const value = found.output_after?.[0];
+    const side = found.label_after === 1 ? "at or above" : "below";
+    const limit = threshold === null || threshold === void 0 ? "" : ` ${formatNumber(threshold)}`;
+    return `moves the value to ${formatNumber(value)} (${side} the threshold${limit})`;
+  }
+  return `changes the prediction from ${className(classNames, found.label_before)} to ${className(classNames, found.label_after)}`;
+}
+function summarizeCounterfactual(found, context) {
+  if (!found.found) {
+    return found.message ? `No counterfactual found: ${found.message}` : "No counterfactual found.";
+  }
+  const outcome = describeOutcome(found, context);
+  if (found.searched === "change") {
+    const count = (found.changes ?? []).length;
+    return `Changing ${count} value${count === 1 ? "" : "s"} ${outcome}:`;
+  }
+  const names = (found.features ?? []).map((id) => context.names?.[id] ?? `feature ${id}`);
+  return `Removing ${names.length} ${context.what} (${names.join(", ")}) ${outcome}.`;
+}
+function queriesNote(found) {
+  if (found.queries === void 0) return "";
+  const reused = Number(found.reused ?? 0);
+  const verb = found.found ? "verified with" : "searched with";
+  return `${verb} ${found.queries} model queries${reused > 0 ? ` (${reused} answers reused)` : ""}`;
+}
+function buildCounterfactual(model, subscriptions, {
+  what = "features",
+  onApply = null,
+  applyText = "Show it",
+  searchTitle = `find a small set of ${what} whose removal changes the predicted label`
+} = {}) {
   let awaitedRequest = 0;
   let searching = false;
   const button2 = h("button", {
@@ -387,7 +454,7 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
     class: "lw-w-button",
     "data-testid": "lw-counterfactual",
     text: "Find counterfactual",
-    title: `find a small set of ${what} whose removal changes the predicted label`,
+    title: searchTitle,
     on: {
       click: () => {
         searching = true;
@@ -402,18 +469,51 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
     type: "button",
     class: "lw-w-button",
     "data-testid": "lw-counterfactual-apply",
-    text: "Show it",
+    text: applyText,
     hidden: true
   });
   const progress = h("span", { class: "lw-w-note", "data-testid": "lw-counterfactual-status" });
   const result = h("div", { class: "lw-w-cf-result", "data-testid": "lw-counterfactual-result" });
   if (onApply) {
-    apply.addEventListener("click", () => onApply(model.get("counterfactual")?.features ?? []));
+    apply.addEventListener("click", () => {
+      const found = model.get("counterfactual") ?? {};
+      if (found.found) onApply(found.features ?? [], found);
+    });
   }
+  const thresholdId = uniqueId("cf-threshold");
+  const threshold = h("input", {
+    id: thresholdId,
+    type: "number",
+    step: "any",
+    class: "lw-w-number",
+    "data-testid": "lw-counterfactual-threshold"
+  });
+  commitOnEnter(threshold, () => {
+    const value = Number(threshold.value);
+    if (threshold.value.trim() === "" || !Number.isFinite(value)) {
+      threshold.setAttribute("aria-invalid", "true");
+      return;
+    }
+    threshold.removeAttribute("aria-invalid");
+    if (value === model.get("counterfactual_threshold")) return;
+    model.set("counterfactual_threshold", value);
+    model.save_changes();
+  });
+  const thresholdField = h("span", { class: "lw-w-field" }, [
+    h("label", { for: thresholdId, text: "Threshold" }),
+    threshold
+  ]);
+  const fillThreshold = () => {
+    thresholdField.hidden = model.get("mode") !== "regression";
+    const value = model.get("counterfactual_threshold");
+    if (value !== null && value !== void 0) threshold.value = String(value);
+  };
+  fillThreshold();
+  subscriptions.onChange(["counterfactual_threshold", "mode"], fillThreshold);
   const update = () => {
     const isStatic = Boolean(model.get("static"));
     button2.disabled = isStatic || searching;
-    button2.title = isStatic ? "needs a live model: run the notebook to search" : `find a small set of ${what} whose removal changes the predicted label`;
+    button2.title = isStatic ? "needs a live model: run the notebook to search" : searchTitle;
     progress.textContent = searching ? "searching…" : isStatic ? "needs a live model" : "";
     const found = model.get("counterfactual") ?? {};
     if (!("found" in found)) {
@@ -421,20 +521,30 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
       apply.hidden = true;
       return;
     }
-    const classNames = model.get("class_names") ?? [];
-    const names = model.get("feature_names") ?? [];
-    const lines = [];
-    if (found.found) {
-      const featureNames = (found.features ?? []).map((id) => names[id] ?? `feature ${id}`);
-      const change = model.get("mode") === "regression" ? "changes the prediction" : `changes the prediction from ${className(classNames, found.label_before)} to ${className(classNames, found.label_after)}`;
+    const context = {
+      mode: model.get("mode"),
+      classNames: model.get("class_names") ?? [],
+      threshold: model.get("counterfactual_threshold"),
+      names: model.get("feature_names") ?? [],
+      what
+    };
+    const lines = [h("div", { text: summarizeCounterfactual(found, context) })];
+    if (found.found && found.searched === "change") {
       lines.push(
-        h("div", { text: `Removing ${featureNames.length} ${what} (${featureNames.join(", ")}) ${change}.` })
+        h(
+          "ul",
+          { class: "lw-w-cf-changes", "data-testid": "lw-counterfactual-changes" },
+          (found.changes ?? []).map(
+            (change) => h("li", {
+              dataset: { feature: change.feature },
+              text: `${change.name}: ${change.from_display} → ${change.to_display}`
+            })
+          )
+        )
       );
-    } else lines.push(h("div", { text: "No counterfactual found." }));
-    if (found.message) lines.push(h("div", { class: "lw-w-note", text: String(found.message) }));
-    if (found.queries !== void 0) {
-      lines.push(h("div", { class: "lw-w-note", text: `${found.queries} model queries` }));
     }
+    const note = queriesNote(found);
+    if (note) lines.push(h("div", { class: "lw-w-note", text: note }));
     result.replaceChildren(...lines);
     result.classList.toggle("lw-w-cf-found", Boolean(found.found));
     apply.hidden = !(found.found && onApply);
@@ -449,9 +559,10 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
     if (model.get("error")) searching = false;
     update();
   });
-  subscriptions.onChange(["static", "class_names", "feature_names"], update);
+  subscriptions.onChange(["static", "class_names", "feature_names", "counterfactual_threshold"], update);
   return h("div", { class: "lw-w-panel lw-w-cf" }, [
     h("div", { class: "lw-w-buttons" }, [button2, apply, progress]),
+    thresholdField,
     result
   ]);
 }
@@ -464,6 +575,7 @@ function buildLivePanel(model, subscriptions, estimate) {
   const predicted = h("span", { class: "lw-w-note", "data-testid": "lw-real-predicted" });
   const surrogateName = h("span", { class: "lw-w-live-name" });
   const surrogate = h("span", { class: "lw-w-live-value", "data-testid": "lw-surrogate-output" });
+  const hint = h("span", { class: "lw-w-hint", "data-testid": "lw-surrogate-hint", hidden: true });
   const difference = h("span", { class: "lw-w-live-value", "data-testid": "lw-difference" });
   const status = h("div", { class: "lw-w-status", "data-testid": "lw-status", role: "status" });
   const pending = h("div", {
@@ -477,7 +589,7 @@ function buildLivePanel(model, subscriptions, estimate) {
   const element = h("div", { class: "lw-w-panel lw-w-live", "aria-live": "polite" }, [
     h("div", { class: "lw-w-title", text: "Edited instance" }),
     h("div", { class: "lw-w-live-row" }, [realName, real, predicted]),
-    h("div", { class: "lw-w-live-row" }, [surrogateName, surrogate]),
+    h("div", { class: "lw-w-live-row" }, [surrogateName, surrogate, hint]),
     h("div", { class: "lw-w-live-row" }, [
       h("span", { class: "lw-w-live-name", text: "Difference (real − surrogate)" }),
       difference
@@ -499,10 +611,10 @@ function buildLivePanel(model, subscriptions, estimate) {
     const entry = labelEntry(model.get("explanations"), label);
     const state = model.get("state") ?? [];
     const estimateValue = entry ? estimate(entry, state) : Number.NaN;
-    const realOutput = model.get("real_output") ?? [];
+    let realOutput = model.get("real_output") ?? [];
     const errorText = String(model.get("error") ?? "");
     const pythonPending = Boolean(model.get("pending"));
-    const { upToDate, answered } = answerStatus({
+    let { upToDate, answered } = answerStatus({
       stateId,
       realStateId,
       realOutputLength: realOutput.length,
@@ -510,9 +622,17 @@ function buildLivePanel(model, subscriptions, estimate) {
       error: errorText,
       errorStateId: Number(model.get("error_state_id") ?? -1)
     });
+    if (isStatic && !upToDate && sameRow(state, model.get("initial_state"))) {
+      const original = model.get("original_output") ?? [];
+      if (original.length > 0) {
+        realOutput = original;
+        upToDate = true;
+        answered = true;
+      }
+    }
     const realValue = isRegression() ? realOutput[0] : realOutput[label];
     realName.textContent = isRegression() ? "Real model: value" : `Real model: P(${className(classNames, label)})`;
-    real.dataset.stateId = String(realStateId);
+    real.dataset.stateId = String(upToDate ? stateId : realStateId);
     real.classList.toggle("lw-w-stale", !upToDate);
     if (realOutput.length === 0) {
       real.textContent = "–";
@@ -525,6 +645,9 @@ function buildLivePanel(model, subscriptions, estimate) {
       predicted.textContent = `predicted: ${className(classNames, argmax(realOutput))}`;
     } else predicted.textContent = "";
     surrogate.textContent = formatNumber(estimateValue);
+    const hintText = surrogateHint(estimateValue, model.get("mode"));
+    hint.textContent = hintText;
+    hint.hidden = hintText === "";
     difference.textContent = upToDate ? formatSigned(realValue - estimateValue) : "–";
     if (isRegression()) {
       track.replaceChildren(
@@ -574,11 +697,18 @@ function buildLivePanel(model, subscriptions, estimate) {
       "class_names",
       "mode",
       "min_value",
-      "max_value"
+      "max_value",
+      "initial_state",
+      "original_output"
     ],
     update
   );
   return { element, update };
+}
+function sameRow(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (Number(a[i]) !== Number(b[i])) return false;
+  return true;
 }
 
 // src/standalone.js
@@ -687,6 +817,10 @@ var MAX_TINT_ALPHA = 0.6;
 var HIDDEN_TINT_FACTOR = 0.5;
 var BOUNDARY_RGB = [255, 255, 0];
 var OUTLINE_RGB = [230, 0, 180];
+var HIGHLIGHT_RGB = [0, 220, 255];
+var VIEW_HIDDEN_RGB = [238, 238, 238];
+var VIEW_HIDDEN_FADE = 0.8;
+var HATCH_DARKEN = 0.35;
 var MIN_DISPLAY_WIDTH = 384;
 var MAX_UPSCALE = 4;
 var FALLBACK_HIDDEN = 128;
@@ -778,17 +912,19 @@ function composeImage({
   hideRest = false,
   outline = null,
   boundaries = true,
+  highlight = -1,
   out = null
 }) {
   const target = out ?? new Uint8ClampedArray(width * height * 4);
   const nSegments = tints.alpha.length;
-  const fromPhoto = new Uint8Array(nSegments);
+  const source = new Uint8Array(nSegments);
   const alpha = new Float32Array(nSegments);
   for (let s = 0; s < nSegments; s += 1) {
     const kept = Number(state[s]) !== 0;
-    fromPhoto[s] = kept && (!hideRest || tints.selected[s] === 1) ? 1 : 0;
+    source[s] = kept ? !hideRest || tints.selected[s] === 1 ? 1 : 2 : 0;
     alpha[s] = tints.alpha[s] * (kept ? 1 : HIDDEN_TINT_FACTOR);
   }
+  const [fadeR, fadeG, fadeB] = VIEW_HIDDEN_RGB;
   const tintRgb = tints.rgb;
   for (let y = 0; y < height; y += 1) {
     const rowStart = y * width;
@@ -799,18 +935,31 @@ function composeImage({
       let r;
       let g;
       let b;
-      if (fromPhoto[s] === 1) {
+      const from = source[s];
+      if (from !== 0) {
         r = photo[o];
         g = photo[o + 1];
         b = photo[o + 2];
-      } else if (hidden) {
-        r = hidden[o];
-        g = hidden[o + 1];
-        b = hidden[o + 2];
+        if (from === 2) {
+          r += (fadeR - r) * VIEW_HIDDEN_FADE;
+          g += (fadeG - g) * VIEW_HIDDEN_FADE;
+          b += (fadeB - b) * VIEW_HIDDEN_FADE;
+        }
       } else {
-        r = FALLBACK_HIDDEN;
-        g = FALLBACK_HIDDEN;
-        b = FALLBACK_HIDDEN;
+        if (hidden) {
+          r = hidden[o];
+          g = hidden[o + 1];
+          b = hidden[o + 2];
+        } else {
+          r = FALLBACK_HIDDEN;
+          g = FALLBACK_HIDDEN;
+          b = FALLBACK_HIDDEN;
+        }
+        if ((x + y) % 8 < 2) {
+          r *= 1 - HATCH_DARKEN;
+          g *= 1 - HATCH_DARKEN;
+          b *= 1 - HATCH_DARKEN;
+        }
       }
       const a = alpha[s];
       if (a > 0) {
@@ -831,6 +980,13 @@ function composeImage({
           [r, g, b] = OUTLINE_RGB;
         }
       }
+      if (highlight >= 0 && s === highlight) {
+        const left = x > 0 ? segmentMap[p - 1] : -1;
+        const above = y > 0 ? segmentMap[p - width] : -1;
+        const rightOut = x + 1 < width ? segmentMap[p + 1] : -1;
+        const belowOut = y + 1 < height ? segmentMap[p + width] : -1;
+        if (left !== s || above !== s || rightOut !== s || belowOut !== s) [r, g, b] = HIGHLIGHT_RGB;
+      }
       target[o] = r;
       target[o + 1] = g;
       target[o + 2] = b;
@@ -838,6 +994,44 @@ function composeImage({
     }
   }
   return target;
+}
+function labelPoints(segmentMap, width, height, nSegments) {
+  const sumX = new Float64Array(nSegments);
+  const sumY = new Float64Array(nSegments);
+  const count = new Float64Array(nSegments);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const s = segmentMap[y * width + x];
+      if (s >= nSegments) continue;
+      sumX[s] += x;
+      sumY[s] += y;
+      count[s] += 1;
+    }
+  }
+  const cx = new Float64Array(nSegments);
+  const cy = new Float64Array(nSegments);
+  for (let s = 0; s < nSegments; s += 1) {
+    cx[s] = count[s] > 0 ? sumX[s] / count[s] : 0;
+    cy[s] = count[s] > 0 ? sumY[s] / count[s] : 0;
+  }
+  const best = new Float64Array(nSegments).fill(Infinity);
+  const points = new Array(nSegments).fill(null);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const s = segmentMap[y * width + x];
+      if (s >= nSegments) continue;
+      const d = (x - cx[s]) ** 2 + (y - cy[s]) ** 2;
+      if (d < best[s]) {
+        best[s] = d;
+        points[s] = { x, y };
+      }
+    }
+  }
+  return points;
+}
+function superpixelLabel(name, position) {
+  const match = /(-?\d+)\s*$/.exec(String(name ?? ""));
+  return match ? match[1] : String(position);
 }
 async function decodePixels(data, format, width, height) {
   const bytes = bytesOf(data);
@@ -871,14 +1065,39 @@ function get2dContext(canvas) {
     return null;
   }
 }
+function legendItem(swatchClass, text) {
+  return h("span", { class: "lw-w-legend-item" }, [
+    h("span", { class: `lw-w-swatch ${swatchClass}`, "aria-hidden": "true" }),
+    h("span", { text })
+  ]);
+}
 function render({ model, el }) {
   const subscriptions = createSubscriptions(model);
   const root = mountRoot(el, "image");
   const canvas = h("canvas", {
     class: "lw-w-canvas",
     "data-testid": "lw-canvas",
-    "aria-label": "image: click a superpixel to hide or restore it"
+    role: "img",
+    tabindex: 0,
+    "aria-label": "the explained image with its superpixels: click a superpixel to hide it from the model; with the keyboard, arrow keys pick a superpixel and Enter or Space hides or restores it"
   });
+  const instruction = h("div", {
+    class: "lw-w-note",
+    "data-testid": "lw-image-instruction",
+    text: "Click a superpixel to hide it from the model (click again to restore it). Hover a superpixel or a chart row to see which is which."
+  });
+  const legend = h("div", { class: "lw-w-legend", "data-testid": "lw-image-legend" }, [
+    legendItem("lw-w-swatch-positive", "orange tint: supports the label (stronger = larger weight)"),
+    legendItem("lw-w-swatch-negative", "blue tint: against it"),
+    legendItem("lw-w-swatch-boundary", "yellow lines: superpixel boundaries"),
+    legendItem("lw-w-swatch-model-hidden", "hatched: hidden from the model (hide colour)"),
+    legendItem(
+      "lw-w-swatch-view-hidden",
+      "faded: hidden from view only (Hide the rest), still sent to the model"
+    ),
+    legendItem("lw-w-swatch-outline", "magenta outline: counterfactual superpixels"),
+    legendItem("lw-w-swatch-hover", "cyan outline: the superpixel under the pointer / chart row")
+  ]);
   const displayError = h("div", { class: "lw-w-error", role: "alert", hidden: true });
   const chartSlot = h("div", { class: "lw-w-chart-slot" });
   let context = null;
@@ -886,6 +1105,9 @@ function render({ model, el }) {
   let photo = null;
   let hidden = null;
   let loadGeneration = 0;
+  let hovered = -1;
+  let showIds = false;
+  let points = null;
   const size = () => ({ width: Number(model.get("width") ?? 0), height: Number(model.get("height") ?? 0) });
   const nSegments = () => {
     const count = Number(model.get("n_segments") ?? 0);
@@ -923,9 +1145,40 @@ function render({ model, el }) {
       ),
       hideRest: Boolean(model.get("hide_rest")),
       outline,
+      highlight: hovered,
       out: imageData.data
     });
     context.putImageData(imageData, 0, 0);
+    if (showIds) drawIds(width, height);
+  };
+  const drawIds = (width, height) => {
+    if (!points || points.length !== nSegments())
+      points = labelPoints(segmentMap, width, height, nSegments());
+    const names = model.get("feature_names") ?? [];
+    const fontSize = Math.max(9, Math.round(Math.max(width, height) / 40));
+    context.save?.();
+    context.font = `bold ${fontSize}px sans-serif`;
+    context.textAlign = "center";
+    context.textBaseline = "middle";
+    context.lineWidth = Math.max(2, fontSize / 4);
+    context.strokeStyle = "rgba(0, 0, 0, 0.8)";
+    context.fillStyle = "#fff";
+    for (const [position, point] of points.entries()) {
+      if (!point) continue;
+      const text = superpixelLabel(names[position], position);
+      context.strokeText(text, point.x, point.y);
+      context.fillText(text, point.x, point.y);
+    }
+    context.restore?.();
+  };
+  const setHovered = (position) => {
+    if (position === hovered) return;
+    hovered = position;
+    for (const row of chartSlot.querySelectorAll(".lw-w-row[data-feature]")) {
+      row.classList.toggle("lw-w-hover", Number(row.dataset.feature) === hovered);
+    }
+    canvas.dataset.hovered = String(hovered);
+    redraw();
   };
   const showDisplayError = (message) => {
     displayError.hidden = !message;
@@ -948,6 +1201,7 @@ function render({ model, el }) {
       ]);
       if (generation !== loadGeneration) return;
       segmentMap = map;
+      points = null;
       photo = photoPixels;
       hidden = hiddenPixels;
       showDisplayError("");
@@ -969,25 +1223,68 @@ function render({ model, el }) {
   });
   canvas.addEventListener("mousemove", (event) => {
     const position = positionAtEvent(event);
+    setHovered(position);
     if (position < 0) return;
     const weight = new Map(currentEntry()?.weights ?? []).get(position);
     const names = model.get("feature_names") ?? [];
     const removed = Number((model.get("state") ?? [])[position]) === 0;
     canvas.title = `${names[position] ?? `superpixel ${position}`}${weight === void 0 ? "" : `: weight ${formatSigned(weight)}`} (click to ${removed ? "restore" : "hide"})`;
   });
+  canvas.addEventListener("mouseleave", () => setHovered(-1));
+  canvas.addEventListener("keydown", (event) => {
+    const count = nSegments();
+    if (count === 0) return;
+    const order = [...shownFeatures().map(([position]) => position)];
+    const listed = new Set(order);
+    for (let position = 0; position < count; position += 1) if (!listed.has(position)) order.push(position);
+    const at = order.indexOf(hovered);
+    if (["ArrowRight", "ArrowDown"].includes(event.key)) {
+      event.preventDefault();
+      setHovered(order[(at + 1) % order.length]);
+    } else if (["ArrowLeft", "ArrowUp"].includes(event.key)) {
+      event.preventDefault();
+      setHovered(order[at <= 0 ? order.length - 1 : at - 1]);
+    } else if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      if (hovered >= 0) toggle(hovered);
+      else setHovered(order[0]);
+    }
+  });
+  canvas.addEventListener("blur", () => setHovered(-1));
   const paintChart = () => {
     const state = model.get("state") ?? [];
     const label = className(model.get("class_names") ?? [], Number(model.get("label")));
-    chartSlot.replaceChildren(
+    replaceKeepingFocus(
+      chartSlot,
       weightChart({
         title: model.get("mode") === "regression" ? "Top superpixels" : `Top superpixels for ${label}`,
         items: shownFeatures(),
         names: model.get("feature_names") ?? [],
         isOff: (position) => Number(state[position]) === 0,
-        onToggle: toggle
+        onToggle: toggle,
+        onHover: setHovered
       })
     );
+    for (const row of chartSlot.querySelectorAll(".lw-w-row[data-feature]")) {
+      row.classList.toggle("lw-w-hover", Number(row.dataset.feature) === hovered);
+    }
   };
+  const idsId = uniqueId("show-ids");
+  const idsInput = h("input", {
+    id: idsId,
+    type: "checkbox",
+    "data-testid": "lw-show-ids",
+    on: {
+      change: () => {
+        showIds = idsInput.checked;
+        redraw();
+      }
+    }
+  });
+  const idsToggle = h("span", { class: "lw-w-field" }, [
+    idsInput,
+    h("label", { for: idsId, text: "Show superpixel ids" })
+  ]);
   const minWeightId = uniqueId("min-weight");
   const minWeight = h("input", {
     id: minWeightId,
@@ -996,19 +1293,18 @@ function render({ model, el }) {
     step: "any",
     class: "lw-w-number",
     "data-testid": "lw-min-weight",
-    value: Number(model.get("min_weight") ?? 0),
-    on: {
-      change: () => {
-        const value = Number(minWeight.value);
-        if (!Number.isFinite(value) || value < 0) {
-          minWeight.setAttribute("aria-invalid", "true");
-          return;
-        }
-        minWeight.removeAttribute("aria-invalid");
-        model.set("min_weight", value);
-        model.save_changes();
-      }
+    value: Number(model.get("min_weight") ?? 0)
+  });
+  commitOnEnter(minWeight, () => {
+    const value = Number(minWeight.value);
+    if (minWeight.value.trim() === "" || !Number.isFinite(value) || value < 0) {
+      minWeight.setAttribute("aria-invalid", "true");
+      return;
     }
+    minWeight.removeAttribute("aria-invalid");
+    if (value === Number(model.get("min_weight"))) return;
+    model.set("min_weight", value);
+    model.save_changes();
   });
   subscriptions.onChange(["min_weight"], () => {
     minWeight.value = String(model.get("min_weight") ?? 0);
@@ -1022,6 +1318,7 @@ function render({ model, el }) {
       if (on) model.set("positive_only", false);
     }),
     traitCheckbox(model, subscriptions, "hide_rest", "Hide the rest"),
+    idsToggle,
     h("span", { class: "lw-w-field" }, [h("label", { for: minWeightId, text: "Min |weight|" }), minWeight])
   ]);
   const actions = buildMaskActions(model, {
@@ -1038,7 +1335,7 @@ function render({ model, el }) {
     options,
     h("div", { class: "lw-w-columns" }, [
       h("div", { class: "lw-w-main" }, [
-        h("div", { class: "lw-w-panel lw-w-canvas-wrap" }, [canvas, displayError]),
+        h("div", { class: "lw-w-panel lw-w-canvas-wrap" }, [instruction, canvas, legend, displayError]),
         actions,
         chartSlot
       ]),
@@ -1085,10 +1382,14 @@ function render({ model, el }) {
 var image_default = { render };
 export {
   BOUNDARY_RGB,
+  HATCH_DARKEN,
   HIDDEN_TINT_FACTOR,
+  HIGHLIGHT_RGB,
   MAX_TINT_ALPHA,
   MIN_DISPLAY_WIDTH,
   OUTLINE_RGB,
+  VIEW_HIDDEN_FADE,
+  VIEW_HIDDEN_RGB,
   bytesOf,
   clientToPixel,
   composeImage,
@@ -1096,7 +1397,9 @@ export {
   image_default as default,
   displayWidth,
   inflate,
+  labelPoints,
   mountStandalone,
   segmentAt,
-  segmentTints
+  segmentTints,
+  superpixelLabel
 };

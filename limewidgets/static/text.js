@@ -82,6 +82,24 @@ function removeFromOriginal(model, features) {
   for (const feature of features) next[feature] = 0;
   commitState(model, next);
 }
+function commitOnEnter(input, commit) {
+  input.addEventListener("change", commit);
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    commit();
+  });
+}
+function replaceKeepingFocus(container, ...children) {
+  const active = container.ownerDocument?.activeElement;
+  const key = active && container.contains(active) ? active.dataset?.feature : void 0;
+  container.replaceChildren(...children);
+  if (key === void 0) return;
+  const match = Array.from(container.querySelectorAll("[data-feature]")).find(
+    (element) => element.dataset.feature === key && element.tabIndex >= 0
+  );
+  match?.focus({ preventScroll: true });
+}
 
 // src/logic.js
 var POSITIVE_RGB = [232, 113, 10];
@@ -99,11 +117,18 @@ function formatSigned(value) {
   const text = formatNumber(value);
   return Number(value) > 0 && text !== "–" ? `+${text}` : text;
 }
+var MIN_VISIBLE_RELATIVE_WEIGHT = 0.05;
 function weightColor(weight, maxAbs) {
   if (!weight || !(maxAbs > 0)) return "transparent";
   const relative = Math.min(1, Math.abs(weight) / maxAbs);
+  if (relative < MIN_VISIBLE_RELATIVE_WEIGHT) return "transparent";
   const [r, g, b] = weight > 0 ? POSITIVE_RGB : NEGATIVE_RGB;
-  return `rgba(${r},${g},${b},${(0.12 + 0.68 * relative).toFixed(3)})`;
+  return `rgba(${r},${g},${b},${(0.8 * relative).toFixed(3)})`;
+}
+function surrogateHint(estimate, mode) {
+  if (mode === "regression" || !Number.isFinite(estimate)) return "";
+  if (estimate >= 0 && estimate <= 1) return "";
+  return "outside [0, 1] because the surrogate is linear: its estimate of a probability is not bounded";
 }
 function labelEntry(explanations, label) {
   const entry = explanations ? explanations[String(label)] : void 0;
@@ -212,27 +237,30 @@ function buildControls(model, subscriptions) {
     min: 1,
     step: 1,
     class: "lw-w-number",
-    "data-testid": "lw-num-features",
-    on: {
-      change: () => {
-        const value = Math.round(Number(count.value));
-        if (!Number.isFinite(value) || value < 1) {
-          count.setAttribute("aria-invalid", "true");
-          return;
-        }
-        count.removeAttribute("aria-invalid");
-        model.set("num_features", value);
-        model.save_changes();
-      }
-    }
+    "data-testid": "lw-num-features"
   });
+  commitOnEnter(count, () => {
+    const value = Math.round(Number(count.value));
+    if (!Number.isFinite(value) || value < 1) {
+      count.setAttribute("aria-invalid", "true");
+      return;
+    }
+    count.removeAttribute("aria-invalid");
+    if (value !== Number(model.get("num_features"))) {
+      model.set("num_features", value);
+      model.save_changes();
+    }
+    fillCount();
+  });
+  const countNote = h("span", { class: "lw-w-note", "data-testid": "lw-num-features-available" });
   const labelField = h("span", { class: "lw-w-field" }, [
     h("label", { for: labelId, text: model.get("mode") === "regression" ? "Output" : "Explain label" }),
     select
   ]);
   const countField = h("span", { class: "lw-w-field" }, [
     h("label", { for: countId, text: "Features shown" }),
-    count
+    count,
+    countNote
   ]);
   const fillLabels = () => {
     const classNames = model.get("class_names") ?? [];
@@ -246,8 +274,11 @@ function buildControls(model, subscriptions) {
     labelField.hidden = select.options.length <= 1 && isRegression;
   };
   const fillCount = () => {
-    count.max = String(largestWeightCount(model.get("explanations")));
-    count.value = String(model.get("num_features") ?? 10);
+    const available = largestWeightCount(model.get("explanations"));
+    const wanted = Number(model.get("num_features") ?? 10);
+    count.max = String(available);
+    count.value = String(Math.min(wanted, available));
+    countNote.textContent = `of ${available}`;
   };
   fillLabels();
   fillCount();
@@ -306,7 +337,7 @@ function valueTrack(value, min, max, kind = "real") {
     h("span", { class: "lw-w-value-text", text: formatNumber(value) })
   ]);
 }
-function weightChart({ title, items, names, isOff = () => false, onToggle = null }) {
+function weightChart({ title, items, names, isOff = () => false, onToggle = null, onHover = null }) {
   const maxAbs = maxAbsWeight(items);
   const rows = items.map(([feature, weight]) => {
     const half = maxAbs > 0 ? Math.abs(weight) / maxAbs * 50 : 0;
@@ -324,7 +355,13 @@ function weightChart({ title, items, names, isOff = () => false, onToggle = null
       h("span", { class: "lw-w-val", text: formatSigned(weight) })
     ];
     const rowClass = `lw-w-row${off ? " lw-w-off" : ""}`;
-    if (!onToggle) return h("div", { class: rowClass, dataset: { feature } }, children);
+    const hover = onHover ? {
+      mouseenter: () => onHover(feature),
+      mouseleave: () => onHover(-1),
+      focus: () => onHover(feature),
+      blur: () => onHover(-1)
+    } : {};
+    if (!onToggle) return h("div", { class: rowClass, dataset: { feature }, on: hover }, children);
     return h(
       "button",
       {
@@ -333,7 +370,7 @@ function weightChart({ title, items, names, isOff = () => false, onToggle = null
         dataset: { feature },
         "aria-pressed": off ? "true" : "false",
         title: off ? `restore ${name}` : `remove ${name}`,
-        on: { click: () => onToggle(feature) }
+        on: { click: () => onToggle(feature), ...hover }
       },
       children
     );
@@ -341,7 +378,7 @@ function weightChart({ title, items, names, isOff = () => false, onToggle = null
   const empty = items.length === 0 ? [h("div", { class: "lw-w-note", text: "no features to show" })] : [];
   return h("div", { class: "lw-w-panel lw-w-chart" }, [
     h("div", { class: "lw-w-title", text: title }),
-    ...rows,
+    h("div", { class: "lw-w-chart-rows", "data-testid": "lw-chart-rows" }, rows),
     ...empty
   ]);
 }
@@ -365,7 +402,39 @@ function buildMaskActions(model, { hideText, keepText }) {
 }
 
 // src/counterfactual.js
-function buildCounterfactual(model, subscriptions, { what = "features", onApply = null } = {}) {
+function describeOutcome(found, { mode, classNames, threshold }) {
+  if (mode === "regression") {
+    const value = found.output_after?.[0];
+    const side = found.label_after === 1 ? "at or above" : "below";
+    const limit = threshold === null || threshold === void 0 ? "" : ` ${formatNumber(threshold)}`;
+    return `moves the value to ${formatNumber(value)} (${side} the threshold${limit})`;
+  }
+  return `changes the prediction from ${className(classNames, found.label_before)} to ${className(classNames, found.label_after)}`;
+}
+function summarizeCounterfactual(found, context) {
+  if (!found.found) {
+    return found.message ? `No counterfactual found: ${found.message}` : "No counterfactual found.";
+  }
+  const outcome = describeOutcome(found, context);
+  if (found.searched === "change") {
+    const count = (found.changes ?? []).length;
+    return `Changing ${count} value${count === 1 ? "" : "s"} ${outcome}:`;
+  }
+  const names = (found.features ?? []).map((id) => context.names?.[id] ?? `feature ${id}`);
+  return `Removing ${names.length} ${context.what} (${names.join(", ")}) ${outcome}.`;
+}
+function queriesNote(found) {
+  if (found.queries === void 0) return "";
+  const reused = Number(found.reused ?? 0);
+  const verb = found.found ? "verified with" : "searched with";
+  return `${verb} ${found.queries} model queries${reused > 0 ? ` (${reused} answers reused)` : ""}`;
+}
+function buildCounterfactual(model, subscriptions, {
+  what = "features",
+  onApply = null,
+  applyText = "Show it",
+  searchTitle = `find a small set of ${what} whose removal changes the predicted label`
+} = {}) {
   let awaitedRequest = 0;
   let searching = false;
   const button2 = h("button", {
@@ -373,7 +442,7 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
     class: "lw-w-button",
     "data-testid": "lw-counterfactual",
     text: "Find counterfactual",
-    title: `find a small set of ${what} whose removal changes the predicted label`,
+    title: searchTitle,
     on: {
       click: () => {
         searching = true;
@@ -388,18 +457,51 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
     type: "button",
     class: "lw-w-button",
     "data-testid": "lw-counterfactual-apply",
-    text: "Show it",
+    text: applyText,
     hidden: true
   });
   const progress = h("span", { class: "lw-w-note", "data-testid": "lw-counterfactual-status" });
   const result = h("div", { class: "lw-w-cf-result", "data-testid": "lw-counterfactual-result" });
   if (onApply) {
-    apply.addEventListener("click", () => onApply(model.get("counterfactual")?.features ?? []));
+    apply.addEventListener("click", () => {
+      const found = model.get("counterfactual") ?? {};
+      if (found.found) onApply(found.features ?? [], found);
+    });
   }
+  const thresholdId = uniqueId("cf-threshold");
+  const threshold = h("input", {
+    id: thresholdId,
+    type: "number",
+    step: "any",
+    class: "lw-w-number",
+    "data-testid": "lw-counterfactual-threshold"
+  });
+  commitOnEnter(threshold, () => {
+    const value = Number(threshold.value);
+    if (threshold.value.trim() === "" || !Number.isFinite(value)) {
+      threshold.setAttribute("aria-invalid", "true");
+      return;
+    }
+    threshold.removeAttribute("aria-invalid");
+    if (value === model.get("counterfactual_threshold")) return;
+    model.set("counterfactual_threshold", value);
+    model.save_changes();
+  });
+  const thresholdField = h("span", { class: "lw-w-field" }, [
+    h("label", { for: thresholdId, text: "Threshold" }),
+    threshold
+  ]);
+  const fillThreshold = () => {
+    thresholdField.hidden = model.get("mode") !== "regression";
+    const value = model.get("counterfactual_threshold");
+    if (value !== null && value !== void 0) threshold.value = String(value);
+  };
+  fillThreshold();
+  subscriptions.onChange(["counterfactual_threshold", "mode"], fillThreshold);
   const update = () => {
     const isStatic = Boolean(model.get("static"));
     button2.disabled = isStatic || searching;
-    button2.title = isStatic ? "needs a live model: run the notebook to search" : `find a small set of ${what} whose removal changes the predicted label`;
+    button2.title = isStatic ? "needs a live model: run the notebook to search" : searchTitle;
     progress.textContent = searching ? "searching…" : isStatic ? "needs a live model" : "";
     const found = model.get("counterfactual") ?? {};
     if (!("found" in found)) {
@@ -407,20 +509,30 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
       apply.hidden = true;
       return;
     }
-    const classNames = model.get("class_names") ?? [];
-    const names = model.get("feature_names") ?? [];
-    const lines = [];
-    if (found.found) {
-      const featureNames = (found.features ?? []).map((id) => names[id] ?? `feature ${id}`);
-      const change = model.get("mode") === "regression" ? "changes the prediction" : `changes the prediction from ${className(classNames, found.label_before)} to ${className(classNames, found.label_after)}`;
+    const context = {
+      mode: model.get("mode"),
+      classNames: model.get("class_names") ?? [],
+      threshold: model.get("counterfactual_threshold"),
+      names: model.get("feature_names") ?? [],
+      what
+    };
+    const lines = [h("div", { text: summarizeCounterfactual(found, context) })];
+    if (found.found && found.searched === "change") {
       lines.push(
-        h("div", { text: `Removing ${featureNames.length} ${what} (${featureNames.join(", ")}) ${change}.` })
+        h(
+          "ul",
+          { class: "lw-w-cf-changes", "data-testid": "lw-counterfactual-changes" },
+          (found.changes ?? []).map(
+            (change) => h("li", {
+              dataset: { feature: change.feature },
+              text: `${change.name}: ${change.from_display} → ${change.to_display}`
+            })
+          )
+        )
       );
-    } else lines.push(h("div", { text: "No counterfactual found." }));
-    if (found.message) lines.push(h("div", { class: "lw-w-note", text: String(found.message) }));
-    if (found.queries !== void 0) {
-      lines.push(h("div", { class: "lw-w-note", text: `${found.queries} model queries` }));
     }
+    const note = queriesNote(found);
+    if (note) lines.push(h("div", { class: "lw-w-note", text: note }));
     result.replaceChildren(...lines);
     result.classList.toggle("lw-w-cf-found", Boolean(found.found));
     apply.hidden = !(found.found && onApply);
@@ -435,9 +547,10 @@ function buildCounterfactual(model, subscriptions, { what = "features", onApply 
     if (model.get("error")) searching = false;
     update();
   });
-  subscriptions.onChange(["static", "class_names", "feature_names"], update);
+  subscriptions.onChange(["static", "class_names", "feature_names", "counterfactual_threshold"], update);
   return h("div", { class: "lw-w-panel lw-w-cf" }, [
     h("div", { class: "lw-w-buttons" }, [button2, apply, progress]),
+    thresholdField,
     result
   ]);
 }
@@ -450,6 +563,7 @@ function buildLivePanel(model, subscriptions, estimate) {
   const predicted = h("span", { class: "lw-w-note", "data-testid": "lw-real-predicted" });
   const surrogateName = h("span", { class: "lw-w-live-name" });
   const surrogate = h("span", { class: "lw-w-live-value", "data-testid": "lw-surrogate-output" });
+  const hint = h("span", { class: "lw-w-hint", "data-testid": "lw-surrogate-hint", hidden: true });
   const difference = h("span", { class: "lw-w-live-value", "data-testid": "lw-difference" });
   const status = h("div", { class: "lw-w-status", "data-testid": "lw-status", role: "status" });
   const pending = h("div", {
@@ -463,7 +577,7 @@ function buildLivePanel(model, subscriptions, estimate) {
   const element = h("div", { class: "lw-w-panel lw-w-live", "aria-live": "polite" }, [
     h("div", { class: "lw-w-title", text: "Edited instance" }),
     h("div", { class: "lw-w-live-row" }, [realName, real, predicted]),
-    h("div", { class: "lw-w-live-row" }, [surrogateName, surrogate]),
+    h("div", { class: "lw-w-live-row" }, [surrogateName, surrogate, hint]),
     h("div", { class: "lw-w-live-row" }, [
       h("span", { class: "lw-w-live-name", text: "Difference (real − surrogate)" }),
       difference
@@ -485,10 +599,10 @@ function buildLivePanel(model, subscriptions, estimate) {
     const entry = labelEntry(model.get("explanations"), label);
     const state = model.get("state") ?? [];
     const estimateValue = entry ? estimate(entry, state) : Number.NaN;
-    const realOutput = model.get("real_output") ?? [];
+    let realOutput = model.get("real_output") ?? [];
     const errorText = String(model.get("error") ?? "");
     const pythonPending = Boolean(model.get("pending"));
-    const { upToDate, answered } = answerStatus({
+    let { upToDate, answered } = answerStatus({
       stateId,
       realStateId,
       realOutputLength: realOutput.length,
@@ -496,9 +610,17 @@ function buildLivePanel(model, subscriptions, estimate) {
       error: errorText,
       errorStateId: Number(model.get("error_state_id") ?? -1)
     });
+    if (isStatic && !upToDate && sameRow(state, model.get("initial_state"))) {
+      const original = model.get("original_output") ?? [];
+      if (original.length > 0) {
+        realOutput = original;
+        upToDate = true;
+        answered = true;
+      }
+    }
     const realValue = isRegression() ? realOutput[0] : realOutput[label];
     realName.textContent = isRegression() ? "Real model: value" : `Real model: P(${className(classNames, label)})`;
-    real.dataset.stateId = String(realStateId);
+    real.dataset.stateId = String(upToDate ? stateId : realStateId);
     real.classList.toggle("lw-w-stale", !upToDate);
     if (realOutput.length === 0) {
       real.textContent = "–";
@@ -511,6 +633,9 @@ function buildLivePanel(model, subscriptions, estimate) {
       predicted.textContent = `predicted: ${className(classNames, argmax(realOutput))}`;
     } else predicted.textContent = "";
     surrogate.textContent = formatNumber(estimateValue);
+    const hintText = surrogateHint(estimateValue, model.get("mode"));
+    hint.textContent = hintText;
+    hint.hidden = hintText === "";
     difference.textContent = upToDate ? formatSigned(realValue - estimateValue) : "–";
     if (isRegression()) {
       track.replaceChildren(
@@ -560,11 +685,18 @@ function buildLivePanel(model, subscriptions, estimate) {
       "class_names",
       "mode",
       "min_value",
-      "max_value"
+      "max_value",
+      "initial_state",
+      "original_output"
     ],
     update
   );
   return { element, update };
+}
+function sameRow(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (Number(a[i]) !== Number(b[i])) return false;
+  return true;
 }
 
 // src/standalone.js
@@ -744,7 +876,8 @@ function render({ model, el }) {
     }
     const names = model.get("feature_names") ?? [];
     const label = className(model.get("class_names") ?? [], Number(model.get("label")));
-    chartSlot.replaceChildren(
+    replaceKeepingFocus(
+      chartSlot,
       weightChart({
         title: model.get("mode") === "regression" ? "Top words" : `Top words for ${label}`,
         items: shown,
