@@ -3,7 +3,7 @@
 // Each takes the anywidget model (and the render's subscriptions, so that its listeners are removed
 // on cleanup) and returns an element; the pure semantics live in logic.js.
 
-import { button, commitOnEnter, commitState, h, uniqueId } from "./dom.js";
+import { button, commitOnEnter, commitState, enterToggles, h, uniqueId } from "./dom.js";
 import {
   className,
   explainedLabels,
@@ -242,6 +242,7 @@ export function traitCheckbox(model, subscriptions, trait, text, onChange = null
       },
     },
   });
+  enterToggles(input);
   subscriptions.onChange([trait], () => {
     input.checked = Boolean(model.get(trait));
   });

@@ -166,3 +166,15 @@ export function replaceKeepingFocus(container, ...children) {
   );
   match?.focus({ preventScroll: true });
 }
+
+/**
+ * Make Enter toggle a checkbox, as Space does natively: every control answers both keys.
+ * @param {HTMLInputElement} checkbox
+ */
+export function enterToggles(checkbox) {
+  checkbox.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    checkbox.click();
+  });
+}

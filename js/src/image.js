@@ -17,6 +17,7 @@ import {
   commitOnEnter,
   commitState,
   createSubscriptions,
+  enterToggles,
   h,
   mountRoot,
   removeFromOriginal,
@@ -660,6 +661,7 @@ function render({ model, el }) {
       },
     },
   });
+  enterToggles(idsInput);
   const idsToggle = h("span", { class: "lw-w-field" }, [
     idsInput,
     h("label", { for: idsId, text: "Show superpixel ids" }),

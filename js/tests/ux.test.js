@@ -215,6 +215,22 @@ describe("number fields commit on Enter (JupyterLab does not blur on Enter)", ()
   });
 });
 
+describe("Enter works on every control", () => {
+  it("toggles checkboxes (Space does natively)", async () => {
+    const { el, model, cleanup } = mountWith(imageWidget, imageState());
+    await cleanup.ready;
+    const box = byTestId(el, "lw-hide-rest");
+    pressEnter(box);
+    expect(box.checked).toBe(true);
+    expect(model.get("hide_rest")).toBe(true);
+    pressEnter(box);
+    expect(model.get("hide_rest")).toBe(false);
+    const ids = byTestId(el, "lw-show-ids");
+    pressEnter(ids);
+    expect(ids.checked).toBe(true);
+  });
+});
+
 describe("smaller defects", () => {
   it("shows tabular values in full: -0.035967, not -0.04 / -0.00", () => {
     const { el } = mountWith(tabularWidget, tabularState());

@@ -65,11 +65,23 @@ def fmt(value: float) -> str:
     return f"{v:.3f}"
 
 
+# Below this fraction of the largest |weight| a highlight is noise: none is drawn (the widgets'
+# JS uses the same scale, js/src/logic.js weightColor).
+MIN_VISIBLE_RELATIVE_WEIGHT = 0.05
+
+
 def weight_color(weight: float, max_abs: float) -> str:
-    """Background colour for a weight: orange for positive, blue for negative, alpha by size."""
-    alpha = 0.0 if max_abs <= 0 else min(1.0, abs(weight) / max_abs)
+    """Background colour for a weight: orange for positive, blue for negative.
+
+    The alpha is ``0.8 * |weight| / max_abs``; below :data:`MIN_VISIBLE_RELATIVE_WEIGHT` of the
+    largest weight the colour is transparent, so a word weighing 1e-5 next to one weighing 0.2
+    does not look highlighted.
+    """
+    relative = 0.0 if max_abs <= 0 else min(1.0, abs(weight) / max_abs)
+    if weight == 0 or relative < MIN_VISIBLE_RELATIVE_WEIGHT:
+        return "transparent"
     rgb = "232,113,10" if weight > 0 else "26,115,232"
-    return f"rgba({rgb},{0.12 + 0.68 * alpha:.3f})"
+    return f"rgba({rgb},{0.8 * relative:.3f})"
 
 
 def page(body: str, title: str = "LIME explanation") -> str:

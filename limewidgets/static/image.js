@@ -100,6 +100,13 @@ function replaceKeepingFocus(container, ...children) {
   );
   match?.focus({ preventScroll: true });
 }
+function enterToggles(checkbox) {
+  checkbox.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    checkbox.click();
+  });
+}
 
 // src/logic.js
 var POSITIVE_RGB = [232, 113, 10];
@@ -389,6 +396,7 @@ function traitCheckbox(model, subscriptions, trait, text, onChange = null) {
       }
     }
   });
+  enterToggles(input);
   subscriptions.onChange([trait], () => {
     input.checked = Boolean(model.get(trait));
   });
@@ -1281,6 +1289,7 @@ function render({ model, el }) {
       }
     }
   });
+  enterToggles(idsInput);
   const idsToggle = h("span", { class: "lw-w-field" }, [
     idsInput,
     h("label", { for: idsId, text: "Show superpixel ids" })

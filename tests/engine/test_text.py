@@ -457,7 +457,10 @@ def test_visualize_instance_html_highlights_every_occurrence():
     assert fragment.count('data-feature="0"') == 2
     assert fragment.count('data-feature="1"') == 1
     assert "rgba(26,115,232,0.800)" in fragment  # strongest negative weight: full blue
-    assert "rgba(232,113,10,0.460)" in fragment  # half-size positive weight: lighter orange
+    assert "rgba(232,113,10,0.400)" in fragment  # half-size positive weight: lighter orange
+    # A weight of 1e-5 next to one of 0.5 is noise: no highlight at all.
+    tiny = mapper.visualize_instance_html([(0, -0.5), (1, 1e-5)], 1, "", "")
+    assert 'data-feature="1" style="background:transparent"' in tiny
     flat = mapper.visualize_instance_html([(0, -0.5), (1, 0.25)], 1, "", "", opacity=False)
     assert "rgba(232,113,10,0.800)" in flat
     assert mapper.visualize_instance_html([(0, 1.0)], 1, "", "", text=False) == ""
