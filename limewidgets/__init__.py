@@ -42,6 +42,7 @@ _LAZY = {
     "ImageExplanation": "limewidgets.engine.image",
     "SegmentationAlgorithm": "limewidgets.engine.segmentation",
     "SubmodularPick": "limewidgets.engine.submodular_pick",
+    "GlobalExplanation": "limewidgets.engine.global_explanation",
     "TextExplanationWidget": "limewidgets.widgets",
     "TabularExplanationWidget": "limewidgets.widgets",
     "ImageExplanationWidget": "limewidgets.widgets",

@@ -27,6 +27,7 @@ from ._validation import (
     check_random_state,
     describe,
 )
+from .global_explanation import GlobalExplanation
 from .many import explain_many
 
 __all__ = ["SubmodularPick"]
@@ -160,6 +161,26 @@ class SubmodularPick:
         self.importance = np.sqrt(np.abs(self.W).sum(axis=0))
         self.V = greedy_pick(self.W != 0, self.importance, num_exps_desired)
         self.sp_explanations = [self.explanations[i] for i in self.V]
+
+    # ------------------------------------------------------------------ views
+    def global_explanation(self) -> GlobalExplanation:
+        """Every candidate explanation aggregated, the picked ones highlighted."""
+        return GlobalExplanation(self.explanations, picked=self.V)
+
+    def as_html(self, **kwargs: Any) -> str:
+        """The aggregate and the picked explanations side by side (standalone, script-free)."""
+        return self.global_explanation().as_html(**kwargs)
+
+    def _repr_html_(self) -> str:
+        return self.global_explanation()._repr_html_()
+
+    def widget(self, **kwargs: Any) -> Any:
+        """The interactive global view, the picked explanations side by side."""
+        return self.global_explanation().widget(**kwargs)
+
+    def show_in_notebook(self, **kwargs: Any) -> None:
+        """Display :meth:`widget` (or the static HTML without the widget layer)."""
+        self.global_explanation().show_in_notebook(**kwargs)
 
 
 def importance_matrix(explanations: list) -> tuple[list, np.ndarray]:
