@@ -13,7 +13,7 @@ import * as esbuild from "esbuild";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outdir = path.resolve(here, "..", "limewidgets", "static");
-const kinds = ["text", "tabular", "image"];
+const kinds = ["text", "tabular", "image", "global"];
 
 await mkdir(outdir, { recursive: true });
 

@@ -17,7 +17,7 @@ const staticDir = path.resolve(
 );
 
 describe("built bundles", () => {
-  for (const kind of ["text", "tabular", "image"]) {
+  for (const kind of ["text", "tabular", "image", "global"]) {
     const file = path.join(staticDir, `${kind}.js`);
     it(`${kind}.js is self-contained and exports render and mountStandalone`, async () => {
       expect(existsSync(file), `${file} missing: run npm run build`).toBe(true);

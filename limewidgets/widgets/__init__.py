@@ -7,12 +7,15 @@ Importing this package registers the widgets with the engine, so that
 from ..engine.explanation import register_widget
 from ._base import ExplanationWidget
 from ._mask import MaskExplanationWidget
+from .global_ import GlobalChartWidget, GlobalExplanationWidget
 from .image import ImageExplanationWidget
 from .tabular import TabularExplanationWidget
 from .text import TextExplanationWidget
 
 __all__ = [
     "ExplanationWidget",
+    "GlobalChartWidget",
+    "GlobalExplanationWidget",
     "ImageExplanationWidget",
     "MaskExplanationWidget",
     "TabularExplanationWidget",
@@ -22,3 +25,4 @@ __all__ = [
 register_widget("text", TextExplanationWidget)
 register_widget("tabular", TabularExplanationWidget)
 register_widget("image", ImageExplanationWidget)
+register_widget("global", GlobalExplanationWidget)
