@@ -44,10 +44,10 @@ class GlobalChartWidget(anywidget.AnyWidget):
     _css = css_source()
     kind = "global"
 
-    labels = traitlets.List().tag(sync=True)
+    labels = traitlets.List(traitlets.Dict()).tag(sync=True)
     aggregates = traitlets.Dict().tag(sync=True)
     row_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    picked = traitlets.List().tag(sync=True)
+    picked = traitlets.List(traitlets.Dict()).tag(sync=True)
     failed_rows = traitlets.List(traitlets.Unicode()).tag(sync=True)
     static = traitlets.Bool(False).tag(sync=True)
     label = traitlets.Int(0).tag(sync=True)
