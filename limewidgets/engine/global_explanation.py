@@ -131,14 +131,14 @@ class GlobalExplanation:
         triples: dict[int, tuple[list, list, list]] = {}
         n_explanations: dict[int, int] = {}
         for row, exp in enumerate(self.explanations):
-            names = _feature_names(exp)
+            name_of = _feature_names(exp)
             for label in _labels(exp):
                 n_explanations[label] = n_explanations.get(label, 0) + 1
                 column = columns.setdefault(label, {})
                 rows, cols, vals = triples.setdefault(label, ([], [], []))
                 for feature, weight in exp.local_exp[label]:
                     rows.append(row)
-                    cols.append(column.setdefault(names(int(feature)), len(column)))
+                    cols.append(column.setdefault(name_of(int(feature)), len(column)))
                     vals.append(float(weight))
         self.labels = sorted(n_explanations)
         self.n_explanations = n_explanations

@@ -523,7 +523,11 @@ def explain_many(
     results: list[Any] = [None] * n_rows
     done = np.zeros(n_rows, dtype=bool)
     try:
-        for indices, block_results in joblib.Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
+        try:
+            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        except ValueError:  # a backend without generators (Ray's): results come all at once
+            parallel = joblib.Parallel(n_jobs=n_jobs)
+        for indices, block_results in parallel(tasks):
             for i, result in zip(indices, block_results, strict=True):
                 if hasattr(result, "classifier_fn"):
                     result.classifier_fn = classifier_fn
