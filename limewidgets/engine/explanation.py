@@ -105,6 +105,18 @@ class Explanation:
         ``{label: numpy.ndarray of shape (1,)}``: the surrogate's prediction for the instance.
     fidelity : dict
         ``{label: float}``: weighted R² on held-out samples (a fairer measure than ``score``).
+    weight_std : dict
+        ``{label: {feature_id: float}}``: standard error of every weight of ``local_exp``
+        (how much it would move in a rerun at the same budget), estimated from the samples
+        already drawn. Computed on first access (no model query); see
+        :mod:`limewidgets.engine.uncertainty`.
+    stability : dict
+        ``{label: float}`` in [0, 1]: the expected Jaccard similarity between this
+        explanation's top-k features and those of an independent rerun at the same budget
+        (``k = min(5, num_features)`` unless ``stability_k`` said otherwise). Computed on first
+        access, like ``weight_std``.
+    num_queries : int or None
+        Model queries (instances sent to the model) the explanation used.
     predict_proba : numpy.ndarray or None
         The model's probabilities for the instance (classification).
     top_labels : list of int or None
@@ -115,16 +127,8 @@ class Explanation:
         The model function the explanation was computed with.
     perturbation : object or None
         The engine object that builds model inputs from interpretable rows (used by widgets).
-    weight_std : dict
-        ``{label: {feature_id: float}}``: the standard error of each weight (empty when it was
-        not estimated).
-    stability : dict
-        ``{label: float}`` in [0, 1]: the expected top-k Jaccard similarity between this
-        explanation and an independent rerun at the same budget (empty when not estimated).
     stability_k : int or None
         The ``k`` of ``stability`` (``None``: ``min(5, number of weights)``).
-    num_queries : int or None
-        Model queries (instances sent to the model) the explanation used.
     query_cache : QueryCache or None
         The explanation's samples (edit-space rows) and the model's outputs for them, which
         widgets and the counterfactual search look up before calling the model (see
@@ -152,8 +156,9 @@ class Explanation:
         self.classifier_fn: Callable | None = None
         self.perturbation: Perturbation | None = None
         self.num_samples: int | None = None
-        self.weight_std: dict = {}
-        self.stability: dict = {}
+        self._weight_std: dict | None = None
+        self._stability: dict | None = None
+        self._uncertainty: Any = None
         self.stability_k: int | None = None
         self.num_queries: int | None = None
         self.query_cache: QueryCache | None = None
@@ -239,6 +244,51 @@ class Explanation:
             "num_queries": None if queries is None else int(queries),
             "weight_std": {int(f): float(s) for f, s in std.items() if _finite(s) is not None},
         }
+
+    # ------------------------------------------------------------------ uncertainty
+    def set_uncertainty_source(self, source: Any) -> None:
+        """Attach what computes ``weight_std`` and ``stability`` on first access.
+
+        ``source(explanation)`` returns ``(weight_std, stability)`` dicts keyed by label (in
+        practice an :class:`~limewidgets.engine.uncertainty.ExplanationUncertainty`, which holds
+        the samples). Any previously computed values are dropped.
+        """
+        self._uncertainty = source
+        self._weight_std = None
+        self._stability = None
+
+    def _compute_uncertainty(self) -> None:
+        weight_std = getattr(self, "_weight_std", None)
+        stability = getattr(self, "_stability", None)
+        if weight_std is not None and stability is not None:
+            return
+        source = getattr(self, "_uncertainty", None)
+        computed: tuple[dict, dict] = ({}, {}) if source is None else source(self)
+        # A value assigned by the user wins over the computed one.
+        self._weight_std = dict(computed[0]) if weight_std is None else weight_std
+        self._stability = dict(computed[1]) if stability is None else stability
+
+    @property
+    def weight_std(self) -> dict:
+        """``{label: {feature_id: standard error}}`` (computed on first access)."""
+        self._compute_uncertainty()
+        assert self._weight_std is not None
+        return self._weight_std
+
+    @weight_std.setter
+    def weight_std(self, value: dict) -> None:
+        self._weight_std = dict(value)
+
+    @property
+    def stability(self) -> dict:
+        """``{label: expected top-k Jaccard with a rerun}`` (computed on first access)."""
+        self._compute_uncertainty()
+        assert self._stability is not None
+        return self._stability
+
+    @stability.setter
+    def stability(self, value: dict) -> None:
+        self._stability = dict(value)
 
     # ------------------------------------------------------------------ data access
     def available_labels(self) -> list:

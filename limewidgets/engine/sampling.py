@@ -36,7 +36,13 @@ import numpy as np
 
 from ._validation import check_choice
 
-__all__ = ["SAMPLERS", "check_sampler", "spawn_generator", "stratified_uniforms"]
+__all__ = [
+    "SAMPLERS",
+    "check_sampler",
+    "spawn_generator",
+    "stratified_groups",
+    "stratified_uniforms",
+]
 
 SAMPLERS = ("lime", "stratified")
 
@@ -44,6 +50,10 @@ SAMPLERS = ("lime", "stratified")
 # independently scrambled blocks (which also bounds the scrambling matrices' memory).
 _BLOCK_COLUMNS = 4096
 _SOBOL_BITS = 30
+# The rows are drawn as several independently scrambled sequences (see stratified_groups).
+_MIN_SCRAMBLES = 8
+_MAX_SCRAMBLES = 32
+_ROWS_PER_SCRAMBLE = 64
 
 
 def check_sampler(sampler: Any) -> str:
@@ -69,13 +79,35 @@ def _sobol_engine(n_columns: int, generator: np.random.Generator) -> Any:
         return qmc.Sobol(n_columns, scramble=True, bits=_SOBOL_BITS, seed=generator)
 
 
+def stratified_groups(n_rows: int) -> np.ndarray:
+    """Which independent scramble each of ``n_rows`` rows of :func:`stratified_uniforms` is in.
+
+    The rows are split into consecutive runs, each the start of its own independently
+    scrambled Sobol' sequence: between 8 and 32 of them (about one per 64 rows), at least two
+    rows each. Scrambles are independent and identically distributed, which is what lets
+    :mod:`limewidgets.engine.uncertainty` estimate an explanation's uncertainty from its own
+    samples (one scramble of all the rows would leave nothing to compare).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_rows,)
+        Scramble id of every row, ``0, 0, ..., 1, 1, ...``.
+    """
+    n_scrambles = min(max(n_rows // _ROWS_PER_SCRAMBLE, _MIN_SCRAMBLES), _MAX_SCRAMBLES)
+    n_scrambles = max(1, min(n_scrambles, n_rows // 2))
+    sizes = np.full(n_scrambles, n_rows // n_scrambles)
+    sizes[: n_rows % n_scrambles] += 1
+    return np.repeat(np.arange(n_scrambles), sizes)
+
+
 def stratified_uniforms(generator: np.random.Generator, n_rows: int, n_columns: int) -> np.ndarray:
     """Uniforms in ``(0, 1)``, each row independent uniforms, the rows jointly stratified.
 
-    The rows are the first ``n_rows`` points of a Sobol' sequence scrambled with a random linear
-    matrix scramble and digital shift (``scipy.stats.qmc.Sobol``), each moved uniformly within
+    The rows are the first points of a few independently scrambled Sobol' sequences (runs of
+    consecutive rows, see :func:`stratified_groups`), each sequence with a random linear matrix
+    scramble and digital shift (``scipy.stats.qmc.Sobol``) and each point moved uniformly within
     its cell of the ``2**-30`` grid so that the values are continuous. Column ``j`` is the
-    sequence's dimension ``j``: earlier columns are the more evenly spread, so callers put the
+    sequences' dimension ``j``: earlier columns are the more evenly spread, so callers put the
     most important draws first and assign features to the others in a random order.
 
     Parameters
@@ -92,19 +124,26 @@ def stratified_uniforms(generator: np.random.Generator, n_rows: int, n_columns: 
     out = np.empty((n_rows, n_columns))
     if n_rows == 0 or n_columns == 0:
         return out
+    bounds = np.flatnonzero(np.diff(stratified_groups(n_rows), prepend=-1, append=-1))
+    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
+        _scrambled_into(out[first:last], generator)
+    # Points are multiples of 2**-30: move each uniformly within its cell.
+    out *= 2.0**_SOBOL_BITS
+    out += generator.random(out.shape)
+    out *= 2.0**-_SOBOL_BITS
+    # Keep strictly inside (0, 1), where inverse CDFs are finite.
+    return np.clip(out, 2.0**-60, 1.0 - 2.0**-53, out=out)
+
+
+def _scrambled_into(out: np.ndarray, generator: np.random.Generator) -> None:
+    """Fill ``out`` with the first points of one freshly scrambled Sobol' sequence."""
+    n_rows, n_columns = out.shape
     for start in range(0, n_columns, _BLOCK_COLUMNS):
         stop = min(start + _BLOCK_COLUMNS, n_columns)
-        block = out[:, start:stop]
         engine = _sobol_engine(stop - start, generator)
         # The first point drawn alone, then the rest: the same points as one call, without
         # scipy's warning that a count which is not a power of 2 loses some balance (the
         # prefix of a Sobol' sequence is still a union of balanced blocks).
-        block[:1] = engine.random(1)
+        out[:1, start:stop] = engine.random(1)
         if n_rows > 1:
-            block[1:] = engine.random(n_rows - 1)
-        # Points are multiples of 2**-30: move each uniformly within its cell.
-        block *= 2.0**_SOBOL_BITS
-        block += generator.random(block.shape)
-        block *= 2.0**-_SOBOL_BITS
-    # Keep strictly inside (0, 1), where inverse CDFs are finite.
-    return np.clip(out, 2.0**-60, 1.0 - 2.0**-53, out=out)
+            out[1:, start:stop] = engine.random(n_rows - 1)
