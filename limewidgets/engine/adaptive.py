@@ -1,0 +1,144 @@
+"""``num_samples='auto'``: query the model in blocks until the explanation is stable.
+
+The explainers draw a first block of samples, fit the explanation and estimate its stability
+(:mod:`limewidgets.engine.uncertainty`: the expected top-k Jaccard similarity with an
+independent rerun at the same budget, from the samples already drawn). While that is below
+``1 - stability_tol`` for some explained label, they draw another block -- about half as many
+samples again as they have -- and refit on everything. They stop as soon as every label is
+stable, or at ``max_samples`` model queries; ``explanation.num_queries`` says how many were used.
+
+Each block is a complete draw of the explainer's sampler (more independent rows for
+``'lime'``, more independent scrambles for ``'stratified'``), so the blocks together are
+independent units for the uncertainty estimate, and the final explanation is the ordinary one
+for its number of samples. The stopping rule looks at the top-k set (``k`` as for
+``stability``, default ``min(5, num_features)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validation import describe
+
+__all__ = [
+    "AUTO",
+    "DEFAULT_MAX_SAMPLES",
+    "DEFAULT_STABILITY_TOL",
+    "FIRST_BLOCK",
+    "block_targets",
+    "check_sample_budget",
+    "run_blocks",
+]
+
+AUTO = "auto"
+DEFAULT_MAX_SAMPLES = 5000
+DEFAULT_STABILITY_TOL = 0.05
+FIRST_BLOCK = 250
+_GROWTH = 1.5
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_sample_budget(
+    num_samples: Any, max_samples: Any, stability_tol: Any
+) -> tuple[int | str, int, float]:
+    """Validate ``num_samples``, ``max_samples`` and ``stability_tol`` of ``explain_instance``.
+
+    Returns
+    -------
+    num_samples : int or 'auto'
+    max_samples : int
+    stability_tol : float
+    """
+    if isinstance(num_samples, str):
+        if num_samples != AUTO:
+            raise ValueError(
+                f"num_samples must be a positive integer or 'auto'; got {describe(num_samples)}"
+            )
+    elif not _is_int(num_samples) or num_samples < 1:
+        raise (TypeError if not _is_int(num_samples) else ValueError)(
+            f"num_samples must be a positive integer or 'auto'; got {describe(num_samples)}"
+        )
+    if not _is_int(max_samples):
+        raise TypeError(f"max_samples must be an integer >= 2; got {describe(max_samples)}")
+    if max_samples < 2:
+        raise ValueError(f"max_samples must be an integer >= 2; got {describe(max_samples)}")
+    if isinstance(stability_tol, (bool, np.bool_)) or not isinstance(
+        stability_tol, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"stability_tol must be a number in (0, 1); got {describe(stability_tol)}")
+    if not 0.0 < float(stability_tol) < 1.0:
+        raise ValueError(f"stability_tol must be a number in (0, 1); got {describe(stability_tol)}")
+    if num_samples != AUTO:
+        num_samples = int(num_samples)
+    return num_samples, int(max_samples), float(stability_tol)
+
+
+def block_targets(max_samples: int, first: int = FIRST_BLOCK) -> list[int]:
+    """Cumulative sample counts after each block: ``first``, then x1.5, capped at the maximum."""
+    targets = [min(first, max_samples)]
+    while targets[-1] < max_samples:
+        targets.append(min(max_samples, max(targets[-1] + 1, int(round(targets[-1] * _GROWTH)))))
+    return targets
+
+
+def _stack(parts: Sequence[Any]) -> Any:
+    if sp.issparse(parts[0]):
+        return sp.vstack(parts, format="csr")
+    return np.concatenate(parts, axis=0)
+
+
+def run_blocks(
+    draw: Callable[[int, bool], tuple[tuple, np.ndarray]],
+    assess: Callable[[tuple, np.ndarray], tuple[Any, float]],
+    max_samples: int,
+    stability_tol: float,
+) -> tuple[Any, int]:
+    """Draw blocks until ``assess`` reports a stability of at least ``1 - stability_tol``.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(n_rows, first) -> (arrays, groups)``: ``n_rows`` new samples (the first block
+        includes the instance as row 0), already answered by the model. ``arrays`` is a tuple
+        of row-aligned arrays (dense or sparse); ``groups`` their independent units, numbered
+        from 0 within the block (negative: fixed rows).
+    assess : callable
+        ``assess(arrays, groups) -> (explanation, stability)`` on all samples so far.
+    max_samples, stability_tol
+        See the module docstring.
+
+    Returns
+    -------
+    explanation : object
+        What the last ``assess`` returned.
+    num_samples : int
+        Samples (model queries) used.
+    """
+    parts: list[tuple] = []
+    group_parts: list[np.ndarray] = []
+    next_group = 0
+    n = 0
+    result: Any = None
+    for target in block_targets(max_samples):
+        arrays, groups = draw(target - n, n == 0)
+        groups = np.asarray(groups, dtype=np.int64)
+        moving = groups >= 0
+        shifted = groups.copy()
+        shifted[moving] += next_group
+        if moving.any():
+            next_group = int(shifted[moving].max()) + 1
+        parts.append(tuple(arrays))
+        group_parts.append(shifted)
+        n = target
+        joined = tuple(_stack([p[i] for p in parts]) for i in range(len(parts[0])))
+        result, stability = assess(joined, np.concatenate(group_parts))
+        if np.isfinite(stability) and stability >= 1.0 - stability_tol:
+            break
+    return result, n
