@@ -10,7 +10,10 @@ here, in :func:`finish_explanation`:
    ties included), else the requested ``labels``, checked by :func:`check_label_range`;
 3. fit one surrogate per label (:meth:`LimeBase.fit_labels`, sharing one set of kernel
    weights) and store every fit on the explanation (:meth:`Explanation.store_fit`);
-4. in regression mode, lay the result out as lime does (weights under label 1, their negations
+4. attach the explanation's uncertainty (:class:`~limewidgets.engine.uncertainty.
+   ExplanationUncertainty`: ``weight_std`` and ``stability``, computed from these samples on
+   first access) and record ``num_queries``;
+5. in regression mode, lay the result out as lime does (weights under label 1, their negations
    under label 0).
 
 Extension point: anything computed per label from the neighbourhood and the fit (standard
@@ -32,6 +35,7 @@ import numpy as np
 from ._validation import check_positive_int, describe
 from .base import LimeBase
 from .explanation import Explanation
+from .uncertainty import ExplanationUncertainty
 
 __all__ = [
     "check_label_range",
@@ -149,6 +153,8 @@ def finish_explanation(
     class_names: Any = None,
     default_class_names: bool = True,
     model_name: str = "classifier_fn",
+    groups: np.ndarray | None = None,
+    stability_k: int | None = None,
 ) -> Explanation:
     """Choose the labels, fit the surrogates and store them on ``explanation`` (in place).
 
@@ -176,6 +182,11 @@ def finish_explanation(
         See :func:`resolve_class_names` (classification only).
     model_name : str
         The model argument's name in the explainer's signature, for error messages.
+    groups : numpy.ndarray of shape (num_samples,), optional
+        The samples' independent units (:func:`~limewidgets.engine.sampling.sample_groups`);
+        None: every row after the instance is independent (lime's sampler).
+    stability_k : int or None
+        ``k`` of the explanation's top-k ``stability`` (None: ``min(5, num_features)``).
 
     Returns
     -------
@@ -216,7 +227,23 @@ def finish_explanation(
     )
     for label, fit in fits.items():
         explanation.store_fit(label, fit)
-        # Per-label additions computed from the neighbourhood and `fit` go here.
+    # Standard errors and stability of every label, computed from these samples when first
+    # read (explaining costs no more than before; no model query either way).
+    uncertainty = ExplanationUncertainty(
+        interpretable,
+        outputs,
+        weights,
+        groups,
+        chosen,
+        num_features,
+        feature_selection,
+        model_regressor=model_regressor,
+        stability_k=stability_k,
+        mirror={1: 0} if explanation.mode == "regression" else None,
+    )
+    explanation.set_uncertainty_source(uncertainty)
+    explanation.stability_k = uncertainty.k_for(num_features)
+    explanation.num_queries = int(outputs.shape[0])
     if explanation.mode == "regression":
         # lime's layout: the weights under label 1, their negations under label 0.
         for attribute in ("intercept", "score", "local_pred", "fidelity"):

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validation import describe
+from .sampling import sample_groups
 
 __all__ = [
     "AUTO",
@@ -32,6 +33,7 @@ __all__ = [
     "block_targets",
     "check_sample_budget",
     "run_blocks",
+    "sample_and_explain",
 ]
 
 AUTO = "auto"
@@ -59,11 +61,11 @@ def check_sample_budget(
     if isinstance(num_samples, str):
         if num_samples != AUTO:
             raise ValueError(
-                f"num_samples must be a positive integer or 'auto'; got {describe(num_samples)}"
+                f"num_samples must be an integer >= 1 or 'auto'; got {describe(num_samples)}"
             )
     elif not _is_int(num_samples) or num_samples < 1:
         raise (TypeError if not _is_int(num_samples) else ValueError)(
-            f"num_samples must be a positive integer or 'auto'; got {describe(num_samples)}"
+            f"num_samples must be an integer >= 1 or 'auto'; got {describe(num_samples)}"
         )
     if not _is_int(max_samples):
         raise TypeError(f"max_samples must be an integer >= 2; got {describe(max_samples)}")
@@ -142,3 +144,62 @@ def run_blocks(
         if np.isfinite(stability) and stability >= 1.0 - stability_tol:
             break
     return result, n
+
+
+def sample_and_explain(
+    num_samples: int | str,
+    max_samples: int,
+    stability_tol: float,
+    sampler: str,
+    generate: Callable[[int], Any],
+    query: Callable[[Any], np.ndarray],
+    explain: Callable[[Any, np.ndarray, np.ndarray], Any],
+    fixed: Callable[[Any, np.ndarray], Any] | None = None,
+) -> Any:
+    """The sampling loop every explainer runs: a fixed budget, or blocks for ``'auto'``.
+
+    Parameters
+    ----------
+    num_samples, max_samples, stability_tol
+        Checked by :func:`check_sample_budget`.
+    sampler : str
+        The sampler ``generate`` draws with (it decides the independent units).
+    generate : callable
+        ``generate(n) -> rows``: ``n`` samples of the explainer's sample space (masks or raw
+        rows), row 0 the instance. Every call is a fresh, complete draw of the sampler.
+    query : callable
+        ``query(rows) -> outputs``: the model's answers (one query per row).
+    explain : callable
+        ``explain(rows, outputs, groups) -> explanation`` on all samples so far; the
+        explanation's ``stability`` drives the stopping rule.
+    fixed : callable, optional
+        ``fixed(rows, groups)``: what to return for a fixed budget instead of
+        ``explain(rows, query(rows), groups)`` (the explainers return a pending explanation
+        there, which ``explain_many`` queries together with other rows).
+
+    Returns
+    -------
+    Explanation
+        With ``num_samples`` and ``num_queries`` the samples used (or what ``fixed`` returned).
+    """
+    if num_samples != AUTO:
+        n = int(num_samples)
+        rows = generate(n)
+        groups = sample_groups(sampler, n)
+        if fixed is not None:
+            return fixed(rows, groups)
+        return explain(rows, query(rows), groups)
+
+    def draw(n_new: int, first: bool) -> tuple[tuple, np.ndarray]:
+        rows = generate(n_new) if first else generate(n_new + 1)[1:]
+        return (rows, query(rows)), sample_groups(sampler, n_new, with_instance=first)
+
+    def assess(arrays: tuple, groups: np.ndarray) -> tuple[Any, float]:
+        explanation = explain(arrays[0], arrays[1], groups)
+        values = [float(v) for v in explanation.stability.values()]
+        return explanation, min(values) if values else float("nan")
+
+    explanation, n = run_blocks(draw, assess, max_samples, stability_tol)
+    explanation.num_samples = n
+    explanation.num_queries = n
+    return explanation

@@ -32,6 +32,12 @@ from ._validation import (
     check_positive_int,
     check_random_state,
 )
+from .adaptive import (
+    DEFAULT_MAX_SAMPLES,
+    DEFAULT_STABILITY_TOL,
+    check_sample_budget,
+    sample_and_explain,
+)
 from .base import LimeBase, distances_to_first, make_kernel_fn
 from .batching import predict_in_batches
 from .image_explanation import ImageDomainMapper, ImageExplanation, render_explanation_png
@@ -45,6 +51,7 @@ from .image_perturbation import (
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler, spawn_generator, stratified_uniforms
 from .segmentation import SegmentationAlgorithm
+from .uncertainty import check_stability_k
 
 __all__ = [
     "ImageDomainMapper",
@@ -136,6 +143,9 @@ class LimeImageExplainer(ExplainManyMixin):
         progress_bar: bool = True,
         sampler: str = "lime",
         class_names: Any = None,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        stability_tol: float = DEFAULT_STABILITY_TOL,
+        stability_k: int | None = None,
     ) -> ImageExplanation:
         """Explain ``classifier_fn``'s prediction for ``image``.
 
@@ -154,8 +164,10 @@ class LimeImageExplainer(ExplainManyMixin):
             Explain the ``top_labels`` most probable labels instead of ``labels``.
         num_features : int, default=100000
             Maximum number of superpixels in each explanation.
-        num_samples : int, default=1000
-            Number of perturbed images (the first is the image itself).
+        num_samples : int or 'auto', default=1000
+            Number of perturbed images (the first is the image itself), i.e. of model queries.
+            ``'auto'``: query in blocks until the explanation is stable (see
+            ``stability_tol``), at most ``max_samples`` (:mod:`limewidgets.engine.adaptive`).
         batch_size : int, default=10
             Images per call of ``classifier_fn`` (bounds memory).
         segmentation_fn : callable, optional
@@ -181,6 +193,13 @@ class LimeImageExplainer(ExplainManyMixin):
         class_names : sequence of str, optional
             Names of the model's classes, shown by the widget and the HTML view (lime's image
             explainer had none; default ``'0'``, ``'1'``, ...).
+        max_samples : int, default=5000
+            With ``num_samples='auto'``: the most model queries to use.
+        stability_tol : float, default=0.05
+            With ``num_samples='auto'``: stop once every explained label's ``stability``
+            (expected top-k Jaccard with a rerun) is at least ``1 - stability_tol``.
+        stability_k : int, optional
+            ``k`` of the explanation's top-k ``stability`` (default ``min(5, num_features)``).
 
         Returns
         -------
@@ -191,7 +210,10 @@ class LimeImageExplainer(ExplainManyMixin):
         requested = check_labels_argument("labels", labels)
         top_labels = check_top_labels(top_labels)
         num_features = check_positive_int("num_features", num_features)
-        num_samples = check_positive_int("num_samples", num_samples)
+        num_samples, max_samples, stability_tol = check_sample_budget(
+            num_samples, max_samples, stability_tol
+        )
+        stability_k = check_stability_k(stability_k)
         batch_size = check_positive_int("batch_size", batch_size)
         check_choice("feature_selection", self.feature_selection, FEATURE_SELECTION_METHODS)
         check_sampler(sampler)
@@ -207,18 +229,26 @@ class LimeImageExplainer(ExplainManyMixin):
         )
         perturbation = ImagePerturbation(image, segments, hide_color)
 
-        data = self._draw_masks(num_samples, perturbation.n_features, sampler)
+        def query(data: np.ndarray) -> np.ndarray:
+            return predict_in_batches(
+                classifier_fn,
+                lambda start, stop: perturbation.make_instances(data[start:stop]),
+                data.shape[0],
+                batch_size,
+                mode="classification",
+                progress_bar=bool(progress_bar),
+                name="classifier_fn",
+            )
 
-        def finish(outputs: np.ndarray) -> ImageExplanation:
+        def explain(data: np.ndarray, outputs: np.ndarray, groups: np.ndarray) -> Any:
             distances = distances_to_first(data, distance_metric)
-
             explanation = ImageExplanation(
                 image, perturbation.segments, hide_color=hide_color, perturbation=perturbation
             )
             explanation.classifier_fn = classifier_fn
-            explanation.num_samples = num_samples
+            explanation.num_samples = data.shape[0]
             explanation.store_samples(data, outputs)
-            finish_explanation(
+            return finish_explanation(
                 explanation,
                 self.base,
                 interpretable=data,
@@ -232,18 +262,31 @@ class LimeImageExplainer(ExplainManyMixin):
                 model_regressor=model_regressor,
                 class_names=class_names,
                 default_class_names=False,
+                groups=groups,
+                stability_k=stability_k,
             )
-            return explanation
 
-        pending = PendingExplanation(
+        def pending(data: np.ndarray, groups: np.ndarray) -> Any:
+            deferred = PendingExplanation(
+                data.shape[0],
+                lambda start, stop: perturbation.make_instances(data[start:stop]),
+                lambda outputs: explain(data, outputs, groups),
+                mode="classification",
+                batch_size=batch_size,
+                progress_bar=bool(progress_bar),
+            )
+            return run_or_defer(deferred, classifier_fn)
+
+        return sample_and_explain(
             num_samples,
-            lambda start, stop: perturbation.make_instances(data[start:stop]),
-            finish,
-            mode="classification",
-            batch_size=batch_size,
-            progress_bar=bool(progress_bar),
+            max_samples,
+            stability_tol,
+            sampler,
+            lambda n: self._draw_masks(n, perturbation.n_features, sampler),
+            query,
+            explain,
+            fixed=pending,
         )
-        return run_or_defer(pending, classifier_fn)
 
     def data_labels(
         self,

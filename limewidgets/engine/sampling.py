@@ -36,13 +36,7 @@ import numpy as np
 
 from ._validation import check_choice
 
-__all__ = [
-    "SAMPLERS",
-    "check_sampler",
-    "spawn_generator",
-    "stratified_groups",
-    "stratified_uniforms",
-]
+__all__ = ["SAMPLERS", "check_sampler", "sample_groups", "spawn_generator", "stratified_uniforms"]
 
 SAMPLERS = ("lime", "stratified")
 
@@ -50,10 +44,6 @@ SAMPLERS = ("lime", "stratified")
 # independently scrambled blocks (which also bounds the scrambling matrices' memory).
 _BLOCK_COLUMNS = 4096
 _SOBOL_BITS = 30
-# The rows are drawn as several independently scrambled sequences (see stratified_groups).
-_MIN_SCRAMBLES = 8
-_MAX_SCRAMBLES = 32
-_ROWS_PER_SCRAMBLE = 64
 
 
 def check_sampler(sampler: Any) -> str:
@@ -70,6 +60,40 @@ def spawn_generator(random_state: np.random.RandomState) -> np.random.Generator:
     return np.random.default_rng(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
 
 
+def sample_groups(sampler: str, n_rows: int, with_instance: bool = True) -> np.ndarray:
+    """The independent units of ``n_rows`` samples drawn by ``sampler``.
+
+    This is the contract with :mod:`limewidgets.engine.uncertainty`: rows with the same id are
+    one independent unit, a negative id is a row that every run shares (the explained instance,
+    row 0 when ``with_instance``).
+
+    ``'lime'`` draws every row independently. ``'stratified'`` draws all rows from one
+    scrambled sequence, so its rows are *not* independent and there is no unit to resample
+    without giving up the stratification (splitting the rows into 8-32 independent scrambles
+    was tried: it lost most of the variance reduction and made the aliasing worse). Its rows
+    are treated as independent, which overstates the spread of its weights (the standard errors
+    and the stability it reports are conservative for that sampler).
+
+    Parameters
+    ----------
+    sampler : str
+        A name from :data:`SAMPLERS`.
+    n_rows : int
+        Rows drawn, the instance included when ``with_instance``.
+    with_instance : bool, default=True
+        Row 0 is the instance (a sampler's first draw; later blocks of ``num_samples='auto'``
+        have no instance row).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_rows,)
+    """
+    check_sampler(sampler)
+    skip = 1 if with_instance and n_rows > 0 else 0
+    rest = np.arange(n_rows - skip, dtype=np.int64)
+    return np.concatenate([np.full(skip, -1, dtype=np.int64), rest])
+
+
 def _sobol_engine(n_columns: int, generator: np.random.Generator) -> Any:
     from scipy.stats import qmc
 
@@ -79,35 +103,13 @@ def _sobol_engine(n_columns: int, generator: np.random.Generator) -> Any:
         return qmc.Sobol(n_columns, scramble=True, bits=_SOBOL_BITS, seed=generator)
 
 
-def stratified_groups(n_rows: int) -> np.ndarray:
-    """Which independent scramble each of ``n_rows`` rows of :func:`stratified_uniforms` is in.
-
-    The rows are split into consecutive runs, each the start of its own independently
-    scrambled Sobol' sequence: between 8 and 32 of them (about one per 64 rows), at least two
-    rows each. Scrambles are independent and identically distributed, which is what lets
-    :mod:`limewidgets.engine.uncertainty` estimate an explanation's uncertainty from its own
-    samples (one scramble of all the rows would leave nothing to compare).
-
-    Returns
-    -------
-    numpy.ndarray of shape (n_rows,)
-        Scramble id of every row, ``0, 0, ..., 1, 1, ...``.
-    """
-    n_scrambles = min(max(n_rows // _ROWS_PER_SCRAMBLE, _MIN_SCRAMBLES), _MAX_SCRAMBLES)
-    n_scrambles = max(1, min(n_scrambles, n_rows // 2))
-    sizes = np.full(n_scrambles, n_rows // n_scrambles)
-    sizes[: n_rows % n_scrambles] += 1
-    return np.repeat(np.arange(n_scrambles), sizes)
-
-
 def stratified_uniforms(generator: np.random.Generator, n_rows: int, n_columns: int) -> np.ndarray:
     """Uniforms in ``(0, 1)``, each row independent uniforms, the rows jointly stratified.
 
-    The rows are the first points of a few independently scrambled Sobol' sequences (runs of
-    consecutive rows, see :func:`stratified_groups`), each sequence with a random linear matrix
-    scramble and digital shift (``scipy.stats.qmc.Sobol``) and each point moved uniformly within
+    The rows are the first ``n_rows`` points of a Sobol' sequence scrambled with a random linear
+    matrix scramble and digital shift (``scipy.stats.qmc.Sobol``), each moved uniformly within
     its cell of the ``2**-30`` grid so that the values are continuous. Column ``j`` is the
-    sequences' dimension ``j``: earlier columns are the more evenly spread, so callers put the
+    sequence's dimension ``j``: earlier columns are the more evenly spread, so callers put the
     most important draws first and assign features to the others in a random order.
 
     Parameters
@@ -124,26 +126,19 @@ def stratified_uniforms(generator: np.random.Generator, n_rows: int, n_columns: 
     out = np.empty((n_rows, n_columns))
     if n_rows == 0 or n_columns == 0:
         return out
-    bounds = np.flatnonzero(np.diff(stratified_groups(n_rows), prepend=-1, append=-1))
-    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
-        _scrambled_into(out[first:last], generator)
-    # Points are multiples of 2**-30: move each uniformly within its cell.
-    out *= 2.0**_SOBOL_BITS
-    out += generator.random(out.shape)
-    out *= 2.0**-_SOBOL_BITS
-    # Keep strictly inside (0, 1), where inverse CDFs are finite.
-    return np.clip(out, 2.0**-60, 1.0 - 2.0**-53, out=out)
-
-
-def _scrambled_into(out: np.ndarray, generator: np.random.Generator) -> None:
-    """Fill ``out`` with the first points of one freshly scrambled Sobol' sequence."""
-    n_rows, n_columns = out.shape
     for start in range(0, n_columns, _BLOCK_COLUMNS):
         stop = min(start + _BLOCK_COLUMNS, n_columns)
+        block = out[:, start:stop]
         engine = _sobol_engine(stop - start, generator)
         # The first point drawn alone, then the rest: the same points as one call, without
         # scipy's warning that a count which is not a power of 2 loses some balance (the
         # prefix of a Sobol' sequence is still a union of balanced blocks).
-        out[:1, start:stop] = engine.random(1)
+        block[:1] = engine.random(1)
         if n_rows > 1:
-            out[1:, start:stop] = engine.random(n_rows - 1)
+            block[1:] = engine.random(n_rows - 1)
+        # Points are multiples of 2**-30: move each uniformly within its cell.
+        block *= 2.0**_SOBOL_BITS
+        block += generator.random(block.shape)
+        block *= 2.0**-_SOBOL_BITS
+    # Keep strictly inside (0, 1), where inverse CDFs are finite.
+    return np.clip(out, 2.0**-60, 1.0 - 2.0**-53, out=out)

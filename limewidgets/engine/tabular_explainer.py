@@ -24,7 +24,14 @@ from ._validation import (
     check_random_state,
     describe,
 )
+from .adaptive import (
+    DEFAULT_MAX_SAMPLES,
+    DEFAULT_STABILITY_TOL,
+    check_sample_budget,
+    sample_and_explain,
+)
 from .base import LimeBase, distances_to_first, make_kernel_fn
+from .batching import predict_in_batches
 from .discretize import (
     BaseDiscretizer,
     DecileDiscretizer,
@@ -38,6 +45,7 @@ from .sampling import check_sampler
 from .tabular_explanation import TableDomainMapper, TabularExplanation
 from .tabular_perturbation import TabularPerturbation, _category_name
 from .tabular_sampling import SAMPLING_METHODS, TabularSampling, _stats_categories, _value_counts
+from .uncertainty import check_stability_k
 
 __all__ = ["LimeTabularExplainer"]
 
@@ -292,6 +300,9 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         progress_bar: bool = False,
         sampling_method: str = "gaussian",
         sampler: str = "lime",
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        stability_tol: float = DEFAULT_STABILITY_TOL,
+        stability_k: int | None = None,
     ) -> TabularExplanation:
         """Explain the model's prediction for one row.
 
@@ -308,8 +319,10 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             Explain the ``top_labels`` most probable classes instead.
         num_features : int, default=10
             Maximum number of features per label.
-        num_samples : int, default=5000
-            Neighbourhood size, the row itself included.
+        num_samples : int or 'auto', default=5000
+            Neighbourhood size, the row itself included, i.e. model queries. ``'auto'``: query
+            in blocks until the explanation is stable (see ``stability_tol``), at most
+            ``max_samples`` (:mod:`limewidgets.engine.adaptive`).
         distance_metric : str or callable, default='euclidean'
             Metric on the interpretable representation.
         model_regressor : regressor, optional
@@ -331,6 +344,13 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             bins come out in close to their exact proportions and so do pairs of columns: the
             explanation is the same in expectation and varies less from seed to seed (see
             :mod:`limewidgets.engine.sampling`).
+        max_samples : int, default=5000
+            With ``num_samples='auto'``: the most model queries to use.
+        stability_tol : float, default=0.05
+            With ``num_samples='auto'``: stop once every explained label's ``stability``
+            (expected top-k Jaccard with a rerun) is at least ``1 - stability_tol``.
+        stability_k : int, optional
+            ``k`` of the explanation's top-k ``stability`` (default ``min(5, num_features)``).
 
         Returns
         -------
@@ -351,6 +371,9 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             sampler=sampler,
             input_shape=self._model_input_shape(),
             fn_name=self._model_argument,
+            max_samples=max_samples,
+            stability_tol=stability_tol,
+            stability_k=stability_k,
         )
 
     # What the recurrent explainer overrides: its model argument's name (lime's), the 3-D input
@@ -379,13 +402,19 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         sampler: str,
         input_shape: tuple[int, int] | None,
         fn_name: str,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        stability_tol: float = DEFAULT_STABILITY_TOL,
+        stability_k: int | None = None,
     ) -> TabularExplanation:
         row, sparse_row = self._check_data_row(data_row)
         check_callable(fn_name, predict_fn)
         labels = check_labels_argument("labels", labels)
         top_labels = check_top_labels(top_labels)
         num_features = check_positive_int("num_features", num_features)
-        num_samples = check_positive_int("num_samples", num_samples)
+        num_samples, max_samples, stability_tol = check_sample_budget(
+            num_samples, max_samples, stability_tol
+        )
+        stability_k = check_stability_k(stability_k)
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         check_choice("sampling_method", sampling_method, SAMPLING_METHODS)
@@ -398,14 +427,26 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
 
         sparse_sampling = sparse_row is not None and self.discretizer is None
         perturbation = self._perturbation(row, sparse_row is not None, sparse_sampling, input_shape)
-        if sparse_sampling:
-            raw = self._sample_sparse(row, sparse_row, num_samples, sampling_method, sampler)
-        else:
-            raw = self._sample_dense(row, num_samples, sampling_method, sampler)
-        interpretable = perturbation.to_interpretable(raw)
-        distances = distances_to_first(interpretable, distance_metric)
 
-        def finish(outputs: np.ndarray) -> TabularExplanation:
+        def generate(n: int) -> Any:
+            if sparse_sampling:
+                return self._sample_sparse(row, sparse_row, n, sampling_method, sampler)
+            return self._sample_dense(row, n, sampling_method, sampler)
+
+        def query(raw: Any) -> np.ndarray:
+            return predict_in_batches(
+                predict_fn,
+                lambda start, stop: perturbation.make_instances(raw[start:stop]),
+                raw.shape[0],
+                batch_size,
+                mode=self.mode,
+                progress_bar=progress_bar,
+                name=fn_name,
+            )
+
+        def explain(raw: Any, outputs: np.ndarray, groups: np.ndarray) -> Any:
+            interpretable = perturbation.to_interpretable(raw)
+            distances = distances_to_first(interpretable, distance_metric)
             explanation = TabularExplanation(
                 self._domain_mapper(row, sparse_row, interpretable),
                 mode=self.mode,
@@ -414,9 +455,9 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             )
             explanation.classifier_fn = predict_fn
             explanation.perturbation = perturbation
-            explanation.num_samples = num_samples
+            explanation.num_samples = raw.shape[0]
             explanation.store_samples(raw, outputs, binary=False)
-            finish_explanation(
+            return finish_explanation(
                 explanation,
                 self.base,
                 interpretable=interpretable,
@@ -430,19 +471,25 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
                 model_regressor=model_regressor,
                 class_names=self.class_names,
                 model_name=fn_name,
+                groups=groups,
+                stability_k=stability_k,
             )
-            return explanation
 
-        pending = PendingExplanation(
-            num_samples,
-            lambda start, stop: perturbation.make_instances(raw[start:stop]),
-            finish,
-            mode=self.mode,
-            batch_size=batch_size,
-            name=fn_name,
-            progress_bar=progress_bar,
+        def pending(raw: Any, groups: np.ndarray) -> Any:
+            deferred = PendingExplanation(
+                raw.shape[0],
+                lambda start, stop: perturbation.make_instances(raw[start:stop]),
+                lambda outputs: explain(raw, outputs, groups),
+                mode=self.mode,
+                batch_size=batch_size,
+                name=fn_name,
+                progress_bar=progress_bar,
+            )
+            return run_or_defer(deferred, predict_fn)
+
+        return sample_and_explain(
+            num_samples, max_samples, stability_tol, sampler, generate, query, explain, pending
         )
-        return run_or_defer(pending, predict_fn)
 
     # ------------------------------------------------------------------ pieces
     def _perturbation(

@@ -30,7 +30,14 @@ from ._validation import (
     check_random_state,
     describe,
 )
+from .adaptive import (
+    DEFAULT_MAX_SAMPLES,
+    DEFAULT_STABILITY_TOL,
+    check_sample_budget,
+    sample_and_explain,
+)
 from .base import LimeBase, distances_to_first, make_kernel_fn
+from .batching import predict_in_batches
 from .explanation import DomainMapper, Explanation
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler, spawn_generator, stratified_uniforms
@@ -41,6 +48,7 @@ from .text_index import (
     _check_text,
     _IndexedText,
 )
+from .uncertainty import check_stability_k
 
 __all__ = [
     "IndexedCharacters",
@@ -294,6 +302,9 @@ class LimeTextExplainer(ExplainManyMixin):
         batch_size: int | None = 1000,
         progress_bar: bool = False,
         sampler: str = "lime",
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        stability_tol: float = DEFAULT_STABILITY_TOL,
+        stability_k: int | None = None,
     ) -> TextExplanation:
         """Explain the classifier's prediction for one document.
 
@@ -316,8 +327,10 @@ class LimeTextExplainer(ExplainManyMixin):
             ``labels``).
         num_features : int, default=10
             Maximum number of features per label.
-        num_samples : int, default=5000
-            Neighbourhood size, including the document itself.
+        num_samples : int or 'auto', default=5000
+            Neighbourhood size, including the document itself, i.e. model queries. ``'auto'``:
+            query in blocks until the explanation is stable (see ``stability_tol``), at most
+            ``max_samples`` (:mod:`limewidgets.engine.adaptive`).
         distance_metric : str or callable, default='cosine'
             Metric on the binary masks.
         model_regressor : regressor, optional
@@ -334,6 +347,13 @@ class LimeTextExplainer(ExplainManyMixin):
             removed together in evenly spread proportions, so that the explanation is the same
             in expectation and varies less from seed to seed (see
             :mod:`limewidgets.engine.sampling`).
+        max_samples : int, default=5000
+            With ``num_samples='auto'``: the most model queries to use.
+        stability_tol : float, default=0.05
+            With ``num_samples='auto'``: stop once every explained label's ``stability``
+            (expected top-k Jaccard with a rerun) is at least ``1 - stability_tol``.
+        stability_k : int, optional
+            ``k`` of the explanation's top-k ``stability`` (default ``min(5, num_features)``).
 
         Returns
         -------
@@ -344,7 +364,10 @@ class LimeTextExplainer(ExplainManyMixin):
         labels = check_labels_argument("labels", labels)
         top_labels = check_top_labels(top_labels)
         num_features = check_positive_int("num_features", num_features)
-        num_samples = check_positive_int("num_samples", num_samples)
+        num_samples, max_samples, stability_tol = check_sample_budget(
+            num_samples, max_samples, stability_tol
+        )
+        stability_k = check_stability_k(stability_k)
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         check_choice("feature_selection", self.feature_selection, FEATURE_SELECTION_METHODS)
@@ -365,18 +388,28 @@ class LimeTextExplainer(ExplainManyMixin):
                 f"{describe(self.split_expression)}; got {describe(text_instance)}"
             )
         perturbation = TextPerturbation(indexed_string)
-        masks = self._sample_masks(n_features, num_samples, sampler)
 
-        def finish(predictions: np.ndarray) -> TextExplanation:
+        def query(masks: np.ndarray) -> np.ndarray:
+            return predict_in_batches(
+                classifier_fn,
+                lambda start, stop: perturbation.make_instances(masks[start:stop]),
+                masks.shape[0],
+                batch_size,
+                mode="classification",
+                progress_bar=progress_bar,
+                name="classifier_fn",
+            )
+
+        def explain(masks: np.ndarray, predictions: np.ndarray, groups: np.ndarray) -> Any:
             distances = distances_to_first(masks, distance_metric) * 100
             explanation = TextExplanation(
                 domain_mapper=TextDomainMapper(indexed_string), random_state=self.random_state
             )
             explanation.classifier_fn = classifier_fn
             explanation.perturbation = perturbation
-            explanation.num_samples = num_samples
+            explanation.num_samples = masks.shape[0]
             explanation.store_samples(masks, predictions)
-            finish_explanation(
+            return finish_explanation(
                 explanation,
                 self.base,
                 interpretable=masks,
@@ -389,18 +422,31 @@ class LimeTextExplainer(ExplainManyMixin):
                 feature_selection=self.feature_selection,
                 model_regressor=model_regressor,
                 class_names=self.class_names,
+                groups=groups,
+                stability_k=stability_k,
             )
-            return explanation
 
-        pending = PendingExplanation(
+        def pending(masks: np.ndarray, groups: np.ndarray) -> Any:
+            deferred = PendingExplanation(
+                masks.shape[0],
+                lambda start, stop: perturbation.make_instances(masks[start:stop]),
+                lambda predictions: explain(masks, predictions, groups),
+                mode="classification",
+                batch_size=batch_size,
+                progress_bar=progress_bar,
+            )
+            return run_or_defer(deferred, classifier_fn)
+
+        return sample_and_explain(
             num_samples,
-            lambda start, stop: perturbation.make_instances(masks[start:stop]),
-            finish,
-            mode="classification",
-            batch_size=batch_size,
-            progress_bar=progress_bar,
+            max_samples,
+            stability_tol,
+            sampler,
+            lambda n: self._sample_masks(n_features, n, sampler),
+            query,
+            explain,
+            fixed=pending,
         )
-        return run_or_defer(pending, classifier_fn)
 
     def _index(self, text_instance: str) -> _IndexedText:
         if self.char_level:

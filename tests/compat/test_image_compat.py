@@ -37,7 +37,16 @@ def test_signatures_match_lime():
     ours, theirs = lime_image.LimeImageExplainer, lime_image_original.LimeImageExplainer
     assert_lime_signature(ours.__init__, theirs.__init__)
     assert_lime_signature(
-        ours.explain_instance, theirs.explain_instance, ["progress_bar", "sampler", "class_names"]
+        ours.explain_instance,
+        theirs.explain_instance,
+        [
+            "progress_bar",
+            "sampler",
+            "class_names",
+            "max_samples",
+            "stability_tol",
+            "stability_k",
+        ],
     )
     assert_lime_signature(ours.data_labels, theirs.data_labels, ["progress_bar", "sampler"])
     ours_exp, theirs_exp = lime_image.ImageExplanation, lime_image_original.ImageExplanation

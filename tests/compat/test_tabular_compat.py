@@ -65,6 +65,10 @@ def test_additions_are_keyword_only_with_lime_defaults():
             "progress_bar": False,
             "sampling_method": "gaussian",
             "sampler": "lime",  # lime's independent draws
+            # Only used with num_samples='auto'; stability_k only sizes the reported top-k.
+            "max_samples": 5000,
+            "stability_tol": 0.05,
+            "stability_k": None,
         }
 
 

@@ -47,7 +47,15 @@ def test_signatures_match_lime(name):
 def test_our_additions_are_keyword_only_with_lime_compatible_defaults():
     parameters = inspect.signature(ours.LimeTextExplainer.explain_instance).parameters
     extra = {n: p for n, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    assert set(extra) == {"batch_size", "progress_bar", "sampler"}
+    assert set(extra) == {
+        "batch_size",
+        "progress_bar",
+        "sampler",
+        "max_samples",
+        "stability_tol",
+        "stability_k",
+    }
+    assert extra["max_samples"].default == 5000 and extra["stability_k"].default is None
     assert extra["progress_bar"].default is False
     assert extra["sampler"].default == "lime"
     assert extra["batch_size"].default == 1000
