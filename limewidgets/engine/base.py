@@ -103,18 +103,25 @@ def distances_to_first(data: Any, metric: str = "cosine") -> np.ndarray:
         data = data.tocsr()
         first = data[0]
     else:
+        data = np.asarray(data)
+        if metric in ("cosine", "euclidean"):
+            # Row blocks: boolean masks are converted a block at a time, never whole.
+            ref = np.asarray(data[0], dtype=float)
+            out = np.empty(data.shape[0])
+            for start, block in _row_blocks(data):
+                stop = start + block.shape[0]
+                if metric == "cosine":
+                    dots = block @ ref
+                    norms = np.sqrt(np.einsum("ij,ij->i", block, block)) * np.sqrt(ref @ ref)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        sim = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), 0.0)
+                    out[start:stop] = np.clip(1.0 - sim, 0.0, 2.0)
+                else:
+                    diff = block - ref
+                    out[start:stop] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            return out
         data = np.asarray(data, dtype=float)
         first = data[0:1]
-        if metric == "cosine":
-            ref = data[0]
-            dots = data @ ref
-            norms = np.sqrt(np.einsum("ij,ij->i", data, data)) * np.sqrt(ref @ ref)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                sim = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), 0.0)
-            return np.clip(1.0 - sim, 0.0, 2.0)
-        if metric == "euclidean":
-            diff = data - data[0]
-            return np.sqrt(np.einsum("ij,ij->i", diff, diff))
     return pairwise_distances(data, first, metric=metric).ravel()
 
 
@@ -252,35 +259,58 @@ class LimeBase:
     ) -> np.ndarray:
         """Greedily add the feature that most increases the weighted R² of an OLS fit.
 
-        Equivalent to lime's loop of ``Ridge(alpha=0)`` fits, computed from the weighted Gram
-        matrix with one small batched linear solve per step instead of one fit per candidate.
+        Selects the same features as lime's loop of ``Ridge(alpha=0)`` fits (one fit per
+        candidate and step; ties go to the lowest feature id, as lime's strict ``>``), computed
+        for all candidates at once. With ``S`` the features chosen so far and ``Q`` an
+        orthonormal basis of their centred, weighted columns, adding candidate ``j`` raises the
+        explained sum of squares by ``(r . x_j)**2 / (|x_j|**2 - |Q^T x_j|**2)``, where ``r`` is
+        the residual of the labels on ``S``: a step costs one product ``X^T v`` over the data
+        and memory stays ``O(num_features * (n_samples + n_features))``. ``data`` is read in
+        row blocks, never copied whole and never turned into a features x features matrix
+        (lime's ``Gram`` on 100k words would be 75 GiB).
         """
-        x = data.toarray() if sp.issparse(data) else np.asarray(data, dtype=float)
         w = np.asarray(weights, dtype=float)
         y = np.asarray(labels, dtype=float)
-        sw = w.sum()
-        xc = x - (w @ x) / sw
-        yc = y - (w @ y) / sw
-        xw = xc * np.sqrt(w)[:, None]
-        yw = yc * np.sqrt(w)
-        gram = xw.T @ xw
-        cross = xw.T @ yw
-        n_features = x.shape[1]
+        n_samples, n_features = data.shape
+        root_w = np.sqrt(w)
+        mean = _weighted_column_sums(data, w) / w.sum()
+
+        def weighted_t_dot(v: np.ndarray) -> np.ndarray:
+            # Xw^T v for the centred, weighted data Xw = sqrt(w) * (X - mean), without Xw.
+            u = root_w * v
+            return _t_dot(data, u) - mean * u.sum()
+
+        column_norms = _weighted_column_sums(data, w, squared=True) - w.sum() * mean**2
+        column_norms = np.maximum(column_norms, 0.0)
+        residual = root_w * (y - (w @ y) / w.sum())
+        basis = np.empty((n_samples, 0))
+        projections = np.empty((0, n_features))  # Q^T Xw, one row per chosen feature
+        # A candidate whose centred column lies (numerically) in span(S) adds nothing.
+        tolerance = 1e-10 * max(float(column_norms.max(initial=0.0)), 1e-300)
         used: list[int] = []
+        available = np.ones(n_features, dtype=bool)
         for _ in range(min(num_features, n_features)):
-            candidates = np.array([j for j in range(n_features) if j not in used])
-            k = len(used)
-            idx = np.empty((len(candidates), k + 1), dtype=int)
-            idx[:, :k] = used
-            idx[:, k] = candidates
-            sub_gram = gram[idx[:, :, None], idx[:, None, :]]
-            sub_cross = cross[idx]
-            # A tiny ridge keeps singular subsets (duplicated or constant columns) solvable.
-            jitter = 1e-10 * (np.trace(gram) / max(n_features, 1) + 1.0)
-            sub_gram = sub_gram + jitter * np.eye(k + 1)
-            coef = np.linalg.solve(sub_gram, sub_cross[..., None])[..., 0]
-            explained = np.einsum("ij,ij->i", coef, sub_cross)
-            used.append(int(candidates[int(np.argmax(explained))]))
+            cross = weighted_t_dot(residual)
+            left = column_norms - np.einsum("ij,ij->j", projections, projections)
+            ok = available & (left > tolerance)
+            gain = np.zeros(n_features)
+            gain[ok] = cross[ok] ** 2 / left[ok]
+            # lime keeps the first feature with the largest score; constant/duplicated columns
+            # (gain 0) are still taken, in id order, once nothing adds.
+            gain[~available] = -np.inf
+            best = int(np.argmax(gain))
+            used.append(best)
+            available[best] = False
+            column = root_w * (_column(data, best) - mean[best])
+            for _pass in range(2):  # Gram-Schmidt twice keeps the basis orthonormal
+                column = column - basis @ (basis.T @ column)
+            norm = float(np.sqrt(column @ column))
+            if norm <= np.sqrt(tolerance):
+                continue  # nothing new: the basis and residual stay as they are
+            q = column / norm
+            basis = np.column_stack([basis, q])
+            projections = np.vstack([projections, weighted_t_dot(q)])
+            residual = residual - q * (q @ residual)
         return np.array(used, dtype=int)
 
     def feature_selection(
@@ -346,6 +376,8 @@ class LimeBase:
         )
         used = np.asarray(used, dtype=int)
         x_used = neighborhood_data[:, used]
+        if not sp.issparse(x_used):
+            x_used = np.asarray(x_used, dtype=float)  # boolean masks: the regressor gets floats
         regressor = self._make_regressor(model_regressor)
         regressor.fit(x_used, y, sample_weight=weights)
         score = float(regressor.score(x_used, y, sample_weight=weights))
@@ -474,3 +506,50 @@ class LimeBase:
         regressor.fit(x_used[train], y[train], sample_weight=weights[train])
         pred = np.asarray(regressor.predict(x_used[holdout])).ravel()
         return weighted_r2(y[holdout], pred, weights[holdout])
+
+
+# Row blocks of ``data`` are converted to float64 this many values at a time (8 MiB), so that
+# boolean masks or integer data are never copied whole.
+_BLOCK_VALUES = 1 << 20
+
+
+def _row_blocks(data: Any) -> Any:
+    """``(start, float64 block)`` pairs covering ``data``'s rows (dense input only)."""
+    n_samples, n_features = data.shape
+    step = max(1, _BLOCK_VALUES // max(n_features, 1))
+    for start in range(0, n_samples, step):
+        yield start, np.asarray(data[start : start + step], dtype=float)
+
+
+def _t_dot(data: Any, u: np.ndarray) -> np.ndarray:
+    """``data.T @ u`` for dense (any numeric dtype) or sparse ``data``."""
+    if sp.issparse(data):
+        return np.asarray(data.T @ u).ravel()
+    if isinstance(data, np.ndarray) and data.dtype == np.float64:
+        return data.T @ u
+    out = np.zeros(data.shape[1])
+    for start, block in _row_blocks(data):
+        out += block.T @ u[start : start + block.shape[0]]
+    return out
+
+
+def _weighted_column_sums(data: Any, w: np.ndarray, squared: bool = False) -> np.ndarray:
+    """``sum_i w_i x_ij`` (or ``w_i x_ij**2``) per column, for dense or sparse ``data``."""
+    if sp.issparse(data):
+        values = data.multiply(data) if squared else data
+        return np.asarray(values.T @ w).ravel()
+    if squared and isinstance(data, np.ndarray) and data.dtype == bool:
+        return _t_dot(data, w)  # x**2 == x for 0/1 masks
+    if not squared:
+        return _t_dot(data, w)
+    out = np.zeros(data.shape[1])
+    for start, block in _row_blocks(data):
+        out += (block * block).T @ w[start : start + block.shape[0]]
+    return out
+
+
+def _column(data: Any, j: int) -> np.ndarray:
+    """Column ``j`` of dense or sparse ``data`` as a float64 vector."""
+    if sp.issparse(data):
+        return np.asarray(data[:, [j]].toarray(), dtype=float).ravel()
+    return np.asarray(data[:, j], dtype=float)

@@ -50,6 +50,9 @@ from .text_index import (
 )
 from .uncertainty import check_stability_k
 
+# Random keys drawn per block of rows when sampling masks (8 MiB of float64).
+_KEY_BLOCK = 1 << 20
+
 __all__ = [
     "IndexedCharacters",
     "IndexedString",
@@ -463,20 +466,26 @@ class LimeTextExplainer(ExplainManyMixin):
 
         With ``sampler='lime'`` the removed set of a row is its ``k`` features with the smallest
         random keys, which is a uniformly random subset of size ``k``; all rows are drawn with
-        two RNG calls. ``sampler='stratified'`` is described in :meth:`_stratified_masks`.
+        two RNG streams. ``sampler='stratified'`` is described in :meth:`_stratified_masks`.
+        The masks are boolean (one byte per entry): the surrogate's fit reads them in blocks.
         """
         if sampler == "stratified":
             return self._stratified_masks(n_features, num_samples)
         rng = self.random_state
         n_perturbed = num_samples - 1
         n_removed = rng.randint(1, n_features + 1, n_perturbed)
-        keys = rng.random_sample((n_perturbed, n_features))
-        # A row removes the features whose key is at most its k-th smallest key (a plain sort
-        # is several times faster than an argsort; continuous keys have no ties).
-        threshold = np.sort(keys, axis=1)[np.arange(n_perturbed), n_removed - 1]
-        masks = np.empty((num_samples, n_features))
-        masks[0] = 1.0
-        masks[1:] = keys > threshold[:, None]
+        masks = np.empty((num_samples, n_features), dtype=bool)
+        masks[0] = True
+        # Keys are drawn a block of rows at a time (the same stream as one draw of all rows),
+        # so that a document with many features never holds num_samples x n_features floats.
+        step = max(1, _KEY_BLOCK // max(n_features, 1))
+        for start in range(0, n_perturbed, step):
+            stop = min(start + step, n_perturbed)
+            keys = rng.random_sample((stop - start, n_features))
+            # A row removes the features whose key is at most its k-th smallest key (a plain
+            # sort is several times faster than an argsort; continuous keys have no ties).
+            threshold = np.sort(keys, axis=1)[np.arange(stop - start), n_removed[start:stop] - 1]
+            masks[1 + start : 1 + stop] = keys > threshold[:, None]
         return masks
 
     def _stratified_masks(self, n_features: int, num_samples: int) -> np.ndarray:
@@ -497,8 +506,8 @@ class LimeTextExplainer(ExplainManyMixin):
         generator = spawn_generator(self.random_state)
         uniforms = stratified_uniforms(generator, n_perturbed, n_features + 1)
         left = 1.0 + np.minimum(np.floor(uniforms[:, 0] * n_features), n_features - 1)
-        masks = np.empty((num_samples, n_features))
-        masks[0] = 1.0
+        masks = np.empty((num_samples, n_features), dtype=bool)
+        masks[0] = True
         for step, feature in enumerate(generator.permutation(n_features).tolist()):
             removed = uniforms[:, step + 1] * (n_features - step) < left
             masks[1:, feature] = ~removed

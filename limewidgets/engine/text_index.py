@@ -19,6 +19,9 @@ from ._validation import describe
 
 __all__ = ["IndexedCharacters", "IndexedString"]
 
+# Work memory of one rendering step (bytes); rows are rendered in steps of about this size.
+_RENDER_BLOCK = 1 << 24
+
 # Lone surrogates are valid in Python strings; 'surrogatepass' round-trips them through UTF-8.
 _CODEC = "utf-8"
 _CODEC_ERRORS = "surrogatepass"
@@ -76,6 +79,18 @@ class _MaskRenderer:
 
     def __call__(self, masks: Any) -> list[str]:
         keep = _as_mask_matrix(masks, self.n_features)
+        # Per row, the work arrays cost about 12 bytes per document byte (the keep flags, the
+        # tiled bytes, np.compress's int64 indices, the kept bytes, their decoded string) plus
+        # 9 per switch: render a few rows at a time so that they stay within _RENDER_BLOCK
+        # bytes whatever the document's length; only the finished strings are kept.
+        per_row = 12 * self.codes.size + 9 * (2 * self.n_features + 1)
+        step = max(1, _RENDER_BLOCK // per_row)
+        out: list[str] = []
+        for start in range(0, keep.shape[0], step):
+            out.extend(self._render_rows(keep[start : start + step]))
+        return out
+
+    def _render_rows(self, keep: np.ndarray) -> list[str]:
         n_rows, n_features = keep.shape
         switches = np.empty((n_rows, 2 * n_features + 1), dtype=bool)
         switches[:, :n_features] = keep
@@ -84,8 +99,10 @@ class _MaskRenderer:
         byte_on = switches[:, self.byte_column]
         # np.compress on flat arrays is several times faster than boolean-mask indexing.
         joined = np.compress(byte_on.ravel(), np.tile(self.codes, n_rows)).tobytes()
+        del byte_on
         text = joined.decode(_CODEC, _CODEC_ERRORS)
-        lengths = switches.astype(float) @ self.column_chars
+        del joined
+        lengths = switches @ self.column_chars
         ends = np.cumsum(lengths).astype(np.int64).tolist()
         starts = [0, *ends[:-1]]
         return [text[start:end] for start, end in zip(starts, ends, strict=True)]
