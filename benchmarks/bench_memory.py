@@ -21,6 +21,20 @@ forward selection fits 5 x 100,000 ridge regressions (``--lime-words`` runs it a
 
 Run ``python benchmarks/bench_memory.py``; ``--ours-path DIR`` measures another checkout of
 limewidgets (e.g. an older commit) in place of this one.
+
+Measured on the 2-core development machine (2026-12-02), peak RSS / traced peak in MB:
+
+==========  =======================  =====================  ===============
+document    limewidgets (this code)  limewidgets before      lime 0.2.0.1
+==========  =======================  =====================  ===============
+``words``   760 / 554                MemoryError (Gram:     not run (5 x 100k
+                                     74.5 GiB asked for)    ridge fits)
+``tokens``  559 / 366                4940 / 4734            543 / 368 (608 s)
+==========  =======================  =====================  ===============
+
+What remains is mostly inherent: the batch of 1000 perturbed documents handed to the model at
+once (``batch_size=1000``; about 350 MB of text for ``words``) and, for ``words``, the
+1000 x 100,000 boolean masks (95 MB). A smaller ``batch_size`` lowers the first.
 """
 
 from __future__ import annotations
@@ -123,8 +137,14 @@ def run(case: str, library: str, ours_path: str | None, cap_gb: float) -> dict:
         "import bench_memory; "
         f"print(json.dumps(bench_memory.child({case!r}, {library!r})))"
     )
+    # cwd=root: ``python -c`` puts the working directory first on sys.path.
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]

@@ -304,12 +304,44 @@ def test_batch_size_gives_identical_results_and_bounded_calls(data, row):
     np.testing.assert_array_equal(one_call.rows, many_calls.rows)
 
 
-def test_progress_bar_runs(data, row):
+def test_progress_bar_reports_each_model_call(data, row, capsys, monkeypatch):
     explainer = LimeTabularExplainer(data, random_state=0)
-    exp = explainer.explain_instance(
-        row, classifier, num_samples=300, batch_size=100, progress_bar=True
-    )
-    assert exp.num_samples == 300
+    explainer.explain_instance(row, classifier, num_samples=300, batch_size=100)
+    assert capsys.readouterr().err == ""  # off by default
+    explainer.explain_instance(row, classifier, num_samples=300, batch_size=100, progress_bar=True)
+    shown = capsys.readouterr().err
+    assert "3/3" in shown and "batch" in shown  # tqdm's own bar, on stderr
+
+    # The bar advances once per model call, after the call (a recording stand-in for tqdm).
+    import tqdm.auto
+
+    events = []
+
+    class Recorder:
+        def __init__(self, iterable, total=None, **kwargs):
+            self.iterable, self.total = iterable, total
+            events.append(("total", total))
+
+        def __iter__(self):
+            for item in self.iterable:
+                yield item
+                events.append(("step", item))
+
+    def counting(x):
+        events.append(("call", len(x)))
+        return classifier(x)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    explainer.explain_instance(row, counting, num_samples=250, batch_size=100, progress_bar=True)
+    assert events == [
+        ("total", 3),
+        ("call", 100),
+        ("step", 0),
+        ("call", 100),
+        ("step", 100),
+        ("call", 50),
+        ("step", 200),
+    ]
 
 
 # --------------------------------------------------------------------------- training_data_stats
