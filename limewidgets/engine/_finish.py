@@ -165,7 +165,9 @@ def finish_explanation(
     base : LimeBase
         Fits the surrogates.
     interpretable : array-like or scipy.sparse matrix of shape (num_samples, n_features)
-        The neighbourhood in the interpretable representation; row 0 is the instance.
+        The neighbourhood in the interpretable representation; row 0 is the instance. Text
+        passes boolean masks (one byte per entry, for huge vocabularies): read it in row
+        blocks or take column subsets, and convert those to float.
     outputs : numpy.ndarray
         The model's outputs, ``(num_samples, n_classes)`` (classification) or
         ``(num_samples,)`` (regression).
