@@ -7,7 +7,7 @@ import pytest
 
 from limewidgets import TabularExplanationWidget
 
-from .conftest import RecordingModel
+from .conftest import RecordingModel, js_update
 
 
 def apply_rules(features, row):
@@ -166,6 +166,19 @@ def test_regression_counterfactual_crosses_the_threshold(regression_explanation,
     assert f"threshold {threshold:g}" in result["message"]
     widget.apply_counterfactual()
     assert widget.real_output[0] == pytest.approx(result["output_after"][0])
+
+
+def test_browser_sets_the_regression_threshold(regression_explanation, regression_model):
+    """The JS threshold field (CONTRACT.md change 1) reaches the search asked for by the browser."""
+    widget = TabularExplanationWidget(regression_explanation, regression_model, threaded=False)
+    threshold = widget.original_output[0] + 1.0
+    js_update(widget, counterfactual_threshold=threshold)
+    assert widget.counterfactual_threshold == threshold
+    js_update(widget, counterfactual_request=1)
+    result = widget.counterfactual
+    assert result["request"] == 1 and result["found"] is True
+    assert result["label_before"] == 0 and result["output_after"][0] >= threshold
+    assert f"threshold {threshold:g}" in result["message"]
 
 
 def test_apply_counterfactual_needs_a_found_one(tabular_explanation, tabular_model):
