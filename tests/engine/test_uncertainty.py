@@ -188,3 +188,30 @@ def test_bad_budgets_are_rejected(kwargs, error, match):
 def test_check_sample_budget_normalises():
     assert check_sample_budget(np.int64(7), 5000, 0.05) == (7, 5000, 0.05)
     assert check_sample_budget("auto", np.int32(300), 1e-3) == ("auto", 300, 1e-3)
+
+
+def test_bootstrap_refit_agrees_with_the_closed_form_for_a_ridge_estimator():
+    from limewidgets.engine.base import LimeBase, exponential_kernel
+    from limewidgets.engine.uncertainty import bootstrap_refit, iid_groups
+
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, 2, (600, 8)).astype(float)
+    x[0] = 1
+    y = x @ [1.0, -0.8, 0.6, 0.5, 0.3, 0.2, 0.1, 0.0] + 0.8 * x[:, 0] * x[:, 1]
+    y = y + 0.3 * rng.standard_normal(600)
+    distances = 1 - x.sum(axis=1) / 8
+    weights = exponential_kernel(distances, 0.5)
+    base = LimeBase(lambda d: exponential_kernel(d, 0.5))
+    fit = base.fit_label(x, y, distances, 0, 8, "none", weights=weights)
+
+    def refit(index):
+        one = base.fit_label(
+            x[index], y[index], distances[index], 0, 8, "none", weights=weights[index]
+        )
+        return {0: one.exp}
+
+    boot = bootstrap_refit(refit, iid_groups(600), {0: fit.exp}, [0], lambda n: 3, n_replicates=64)
+    closed = SampleUncertainty(x, weights).label(y, fit.exp, 8, "none", 1.0, 3)
+    ratio = np.array([boot[0].weight_std[f] / closed.weight_std[f] for f in range(8)])
+    assert np.all((ratio > 0.6) & (ratio < 1.5)) and 0.8 < np.median(ratio) < 1.25
+    assert abs(boot[0].stability - closed.stability) < 0.2
