@@ -15,6 +15,14 @@ import {
   largestWeightCount,
   maxAbsWeight,
 } from "./logic.js";
+import {
+  chartScale,
+  errorBarParts,
+  errorLegend,
+  reliabilityInfo,
+  reliabilityLine,
+  weightErrors,
+} from "./reliability.js";
 
 /**
  * The label selector and `num_features` control; both write their trait and call `save_changes`.
@@ -165,6 +173,10 @@ export function valueTrack(value, min, max, kind = "real") {
 /**
  * Diverging bar chart of `[[feature, weight], ...]` (bars grow from the centre).
  *
+ * With standard errors, each bar gets an error bar of ±2 standard errors (the scale then fits the
+ * largest `|w| + 2 se`), a weight whose interval contains zero is drawn hatched and faded, and a note
+ * under the chart says so. `reliability` adds the line with fidelity, stability and model queries.
+ *
  * @param {object} options
  * @param {string} options.title
  * @param {Array<[number, number]>} options.items
@@ -173,26 +185,46 @@ export function valueTrack(value, min, max, kind = "real") {
  * @param {(feature: number) => void} [options.onToggle] Makes each row a button that calls it.
  * @param {(feature: number) => void} [options.onHover] Called with a row's feature when the pointer
  *   or the keyboard focus enters it, and with -1 when it leaves.
+ * @param {Map<number, number>} [options.errors] Standard error by feature id (see `weightErrors`).
+ * @param {object|null} [options.reliability] See `reliabilityInfo`.
  * @returns {HTMLElement}
  */
-export function weightChart({ title, items, names, isOff = () => false, onToggle = null, onHover = null }) {
-  const maxAbs = maxAbsWeight(items);
+export function weightChart({
+  title,
+  items,
+  names,
+  isOff = () => false,
+  onToggle = null,
+  onHover = null,
+  errors = new Map(),
+  reliability = null,
+}) {
+  const scale = errors.size > 0 ? chartScale(items, errors) : maxAbsWeight(items);
+  let anyErrors = false;
+  let anyUncertain = false;
   const rows = items.map(([feature, weight]) => {
-    const half = maxAbs > 0 ? (Math.abs(weight) / maxAbs) * 50 : 0;
+    const half = scale > 0 ? (Math.abs(weight) / scale) * 50 : 0;
     const name = names?.[feature] ?? `feature ${feature}`;
     const off = isOff(feature);
+    const err = errorBarParts(weight, errors.get(feature), scale);
+    anyErrors ||= err.bar !== null;
+    anyUncertain ||= err.uncertain;
+    const tooltip = `${name}: weight ${formatSigned(weight)}${err.tooltip}`;
     const children = [
       h("span", { class: "lw-w-name", title: String(name), text: String(name) }),
-      h("span", { class: "lw-w-track" }, [
+      h("span", { class: "lw-w-track", title: tooltip }, [
         h("span", { class: "lw-w-mid" }),
         h("span", {
-          class: `lw-w-bar ${weight > 0 ? "lw-w-positive" : "lw-w-negative"}`,
+          class:
+            `lw-w-bar ${weight > 0 ? "lw-w-positive" : "lw-w-negative"}` +
+            (err.uncertain ? " lw-w-uncertain" : ""),
           style: { left: `${(weight >= 0 ? 50 : 50 - half).toFixed(1)}%`, width: `${half.toFixed(1)}%` },
         }),
+        ...(err.bar ? [err.bar] : []),
       ]),
-      h("span", { class: "lw-w-val", text: formatSigned(weight) }),
+      h("span", { class: "lw-w-val", title: tooltip, text: formatSigned(weight) + err.suffix }),
     ];
-    const rowClass = `lw-w-row${off ? " lw-w-off" : ""}`;
+    const rowClass = `lw-w-row${off ? " lw-w-off" : ""}${err.uncertain ? " lw-w-row-uncertain" : ""}`;
     const hover = onHover
       ? {
           mouseenter: () => onHover(feature),
@@ -216,11 +248,24 @@ export function weightChart({ title, items, names, isOff = () => false, onToggle
     );
   });
   const empty = items.length === 0 ? [h("div", { class: "lw-w-note", text: "no features to show" })] : [];
-  return h("div", { class: "lw-w-panel lw-w-chart" }, [
+  const line = reliability ? reliabilityLine(reliability) : null;
+  const legend = errorLegend(anyErrors, anyUncertain);
+  return h("div", { class: `lw-w-panel lw-w-chart${anyErrors ? " lw-w-chart-err" : ""}` }, [
     h("div", { class: "lw-w-title", text: title }),
+    ...(line ? [line] : []),
     h("div", { class: "lw-w-chart-rows", "data-testid": "lw-chart-rows" }, rows),
     ...empty,
+    ...(legend ? [legend] : []),
   ]);
+}
+
+/**
+ * The uncertainty options of `weightChart` for an explanation entry: its error bars and reliability.
+ * @param {object} model
+ * @param {object|null} entry The `explanations` entry of the selected label.
+ */
+export function uncertaintyOptions(model, entry) {
+  return { errors: weightErrors(entry), reliability: reliabilityInfo(model, entry) };
 }
 
 /**

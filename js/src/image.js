@@ -10,6 +10,7 @@ import {
   buildMaskActions,
   buildOriginalOutput,
   traitCheckbox,
+  uncertaintyOptions,
   weightChart,
 } from "./components.js";
 import { buildCounterfactual } from "./counterfactual.js";
@@ -641,6 +642,7 @@ function render({ model, el }) {
         isOff: (position) => Number(state[position]) === 0,
         onToggle: toggle,
         onHover: setHovered,
+        ...uncertaintyOptions(model, currentEntry()),
       }),
     );
     for (const row of chartSlot.querySelectorAll(".lw-w-row[data-feature]")) {

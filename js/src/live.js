@@ -42,6 +42,12 @@ export function buildLivePanel(model, subscriptions, estimate) {
     hidden: true,
   });
   const error = h("div", { class: "lw-w-error", "data-testid": "lw-error", role: "alert", hidden: true });
+  const cached = h("div", {
+    class: "lw-w-note lw-w-cached",
+    "data-testid": "lw-from-cache",
+    text: "answered from cache: this instance was queried before, no model call",
+    hidden: true,
+  });
   const track = h("div", { class: "lw-w-live-track" });
 
   const element = h("div", { class: "lw-w-panel lw-w-live", "aria-live": "polite" }, [
@@ -54,6 +60,7 @@ export function buildLivePanel(model, subscriptions, estimate) {
     ]),
     track,
     status,
+    cached,
     pending,
     error,
   ]);
@@ -155,6 +162,12 @@ export function buildLivePanel(model, subscriptions, estimate) {
     // Python is also pending while it runs a counterfactual search for the current state.
     pending.hidden = !shown.showPending;
     status.textContent = shown.text;
+    // Python answered this very edit from its query cache (an instance already asked for).
+    const fromCache = !isStatic && upToDate && Boolean(model.get("real_from_cache"));
+    cached.hidden = !fromCache;
+    cached.title = fromCache
+      ? `model answers reused by this widget so far: ${Number(model.get("cache_hits") ?? 0)}`
+      : "";
     element.classList.toggle("lw-w-surrogate-only", shown.surrogateOnly);
   };
 
@@ -177,6 +190,8 @@ export function buildLivePanel(model, subscriptions, estimate) {
       "max_value",
       "initial_state",
       "original_output",
+      "real_from_cache",
+      "cache_hits",
     ],
     update,
   );

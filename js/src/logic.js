@@ -2,7 +2,7 @@
 //
 // These are the widget semantics that must agree with Python: the feature rules, the surrogate
 // estimates (recomputed here so the view reacts instantly and works with no kernel), the button
-// semantics (CONTRACT.md, change 4) and the live panel's status. tests/golden checks them against
+// semantics (CONTRACT.md, change 7) and the live panel's status. tests/golden checks them against
 // fixtures written from the Python implementation.
 
 /** Orange for weights that push towards the label, as in the static HTML and the image tint. */
@@ -281,7 +281,7 @@ export function largestWeightCount(explanations) {
 }
 
 /**
- * Whether Python has answered the current edit (CONTRACT.md, change 1): with a real output for
+ * Whether Python has answered the current edit (CONTRACT.md, change 4): with a real output for
  * this `state_id`, or with an error for it (`error_state_id === state_id`, no longer pending).
  *
  * @param {object} traits

@@ -2,7 +2,7 @@
 // new raw row to Python (which re-queries the model); the surrogate estimate applies each feature's
 // rule (bin / equal / scale, exactly the explainer's interpretable representation) in the browser.
 
-import { buildControls, buildOriginalOutput, weightChart } from "./components.js";
+import { buildControls, buildOriginalOutput, uncertaintyOptions, weightChart } from "./components.js";
 import { buildCounterfactual } from "./counterfactual.js";
 import {
   button,
@@ -178,6 +178,7 @@ function render({ model, el }) {
         names: model.get("feature_names") ?? [],
         // A condition that no longer holds for the edited value contributes nothing.
         isOff: (feature) => !conditionHolds(ruleList[feature], state[feature]),
+        ...uncertaintyOptions(model, entry),
       }),
     );
   };

@@ -2,7 +2,13 @@
 // it (every occurrence when the explanation used bag-of-words, that position otherwise, as encoded in
 // each token's feature id) and Python re-queries the model.
 
-import { buildControls, buildMaskActions, buildOriginalOutput, weightChart } from "./components.js";
+import {
+  buildControls,
+  buildMaskActions,
+  buildOriginalOutput,
+  uncertaintyOptions,
+  weightChart,
+} from "./components.js";
 import { buildCounterfactual } from "./counterfactual.js";
 import {
   commitState,
@@ -125,6 +131,7 @@ function render({ model, el }) {
         names,
         isOff: (feature) => Number(state[feature]) === 0,
         onToggle: toggle,
+        ...uncertaintyOptions(model, currentEntry()),
       }),
     );
   };

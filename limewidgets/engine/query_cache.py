@@ -183,6 +183,18 @@ class QueryCache:
         per_row = 8 * self._n_words + 8 * int(np.prod(self._output_shape)) + _INDEX_BYTES
         return max(1, self.max_bytes // per_row)
 
+    def rows(self) -> np.ndarray:
+        """The stored rows, oldest first: shape ``(len(self), n_features)``.
+
+        Masks come back as 0/1 integers, other rows as float64.
+        """
+        raw = self._keys.view(np.uint8).reshape(len(self), -1)
+        if self.binary:
+            order = np.argsort(self._ticks, kind="stable")
+            return np.unpackbits(raw, axis=1)[order, : self.n_features].astype(np.int64)
+        values = raw[:, : 8 * self.n_features].copy().view(np.float64)
+        return values[np.argsort(self._ticks, kind="stable")]
+
     def lookup(self, rows: Any) -> tuple[np.ndarray, np.ndarray]:
         """Find the outputs stored for ``rows``.
 

@@ -26,6 +26,7 @@ from ..engine._validation import check_callable, check_positive_int, describe
 from ..engine.batching import predict_in_batches
 from ..engine.counterfactual import DEFAULT_MAX_QUERIES, find_counterfactual
 from ..engine.explanation import LabelNotExplainedError
+from ..engine.query_cache import QueryCache
 from ._contract import ExplanationTraits, check_state_values, finite_or_none, format_error
 from ._export import save_html
 from ._worker import RequeryWorker
@@ -50,6 +51,11 @@ class ExplanationWidget(ExplanationTraits):
         computes synchronously inside the trait observer (useful in scripts and tests).
     max_queries : int, default=200
         Query budget of the counterfactual search.
+    reuse_answers : bool, default=True
+        Look every edit up among the model answers already known (the explanation's own
+        samples, earlier edits, counterfactual searches) before calling the model; an edit
+        seen before is answered with no model call (``cache_hits``, ``real_from_cache``). The
+        model is assumed to be deterministic. ``False`` calls the model for every edit.
     **kwargs
         Passed to :class:`anywidget.AnyWidget` (e.g. ``layout``).
 
@@ -58,11 +64,16 @@ class ExplanationWidget(ExplanationTraits):
     explanation : Explanation
     classifier_fn : callable or None
     perturbation : Perturbation
+    query_cache : QueryCache or None
+        Where model answers are looked up and stored (shared with the explanation when the
+        widget uses the explanation's own model); ``None`` with ``reuse_answers=False``.
     """
 
     _kind: ClassVar[str] = ""
     # What a counterfactual of this kind edits: "remove" (masks) or "change" (tabular values).
     _searched: ClassVar[str] = "remove"
+    # Edits are 0/1 keep-masks (keyed by packed bits in the query cache).
+    _binary_edits: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -73,6 +84,7 @@ class ExplanationWidget(ExplanationTraits):
         num_features: int = 10,
         threaded: bool = True,
         max_queries: int = DEFAULT_MAX_QUERIES,
+        reuse_answers: bool = True,
         **kwargs: Any,
     ) -> None:
         self._check_explanation(explanation)
@@ -83,6 +95,8 @@ class ExplanationWidget(ExplanationTraits):
         num_features = check_positive_int("num_features", num_features)
         if not isinstance(threaded, (bool, np.bool_)):
             raise TypeError(f"threaded must be True or False; got {describe(threaded)}")
+        if not isinstance(reuse_answers, (bool, np.bool_)):
+            raise TypeError(f"reuse_answers must be True or False; got {describe(reuse_answers)}")
         self.explanation = explanation
         self.classifier_fn = classifier_fn
         self.perturbation = explanation.perturbation
@@ -97,6 +111,7 @@ class ExplanationWidget(ExplanationTraits):
             self, ("state", "search"), name=f"limewidgets-{self._kind}-requery", lock=self._lock
         )
         self._latest_state_id = 0
+        self.query_cache = self._make_cache(bool(reuse_answers))
 
         mode = explanation.mode
         labels = self._explained_labels()
@@ -128,6 +143,7 @@ class ExplanationWidget(ExplanationTraits):
             "state": self._state_to_json(initial),
             "surrogate_output": self._surrogate(initial, label),
             "static": classifier_fn is None,
+            "num_queries": self._num_queries(),
             "error": "",
             "pending": False,
         }
@@ -157,6 +173,26 @@ class ExplanationWidget(ExplanationTraits):
             )
         if not explanation.local_exp:
             raise ValueError("the explanation has no explained labels (local_exp is empty)")
+
+    def _make_cache(self, reuse: bool) -> QueryCache | None:
+        if not reuse:
+            return None
+        n_features = int(self.perturbation.n_features)
+        own = getattr(self.explanation, "query_cache", None)
+        if (
+            self.classifier_fn is getattr(self.explanation, "classifier_fn", None)
+            and isinstance(own, QueryCache)
+            and own.n_features == n_features
+            and own.binary == self._binary_edits
+        ):
+            return own  # the explanation's samples and answers: same model, same edit space
+        return QueryCache(n_features, binary=self._binary_edits)
+
+    def _num_queries(self) -> int | None:
+        queries = getattr(self.explanation, "num_queries", None)
+        if queries is None:  # a fixed budget: every sample was one model query
+            queries = getattr(self.explanation, "num_samples", None)
+        return None if queries is None else int(queries)
 
     def _kind_traits(self) -> dict:
         """Trait values specific to a kind (overridden by subclasses)."""
@@ -201,12 +237,19 @@ class ExplanationWidget(ExplanationTraits):
         payload = {}
         for label in labels:
             weights = sorted(explanation.local_exp[label], key=lambda fw: -abs(float(fw[1])))
+            std = per_label("weight_std", label) or {}
+            errors = [[int(f), finite_or_none(std.get(f))] for f, _ in weights if f in std]
+            stability = finite_or_none(per_label("stability", label))
+            k = getattr(explanation, "stability_k", None)
             payload[str(label)] = {
                 "intercept": finite_or_none(per_label("intercept", label)) or 0.0,
                 "weights": [[int(f), float(w)] for f, w in weights],
                 "score": finite_or_none(per_label("score", label)),
                 "fidelity": finite_or_none(per_label("fidelity", label)),
                 "local_pred": finite_or_none(per_label("local_pred", label)),
+                "weight_std": [[f, e] for f, e in errors if e is not None],
+                "stability": stability,
+                "stability_k": int(min(5, len(weights)) if k is None else k),
             }
         return payload
 
@@ -240,17 +283,32 @@ class ExplanationWidget(ExplanationTraits):
     # ------------------------------------------------------------------ model and surrogate
     def _query(self, row: np.ndarray) -> list[float]:
         """The real model's output for one edit-space row (validated)."""
+        return self._answer(row)[0]
+
+    def _answer(self, row: np.ndarray) -> tuple[list[float], bool]:
+        """The model's output for one edit-space row and whether it came from the cache."""
+        assert self.classifier_fn is not None
         with self._model_lock:
-            instances = self.perturbation.make_instances(row[None, :])
-            output = predict_in_batches(
-                self.classifier_fn,
-                lambda start, stop: instances,
-                1,
-                None,
-                mode=self.explanation.mode,
-                name="classifier_fn",
-            )
-        return [float(v) for v in np.asarray(output).ravel()]
+            if self.query_cache is not None:
+                output, reused = self.query_cache.predict(
+                    self.classifier_fn,
+                    self.perturbation.make_instances,
+                    row[None, :],
+                    mode=self.explanation.mode,
+                )
+                from_cache = reused == 1
+            else:
+                instances = self.perturbation.make_instances(row[None, :])
+                output = predict_in_batches(
+                    self.classifier_fn,
+                    lambda start, stop: instances,
+                    1,
+                    None,
+                    mode=self.explanation.mode,
+                    name="classifier_fn",
+                )
+                from_cache = False
+        return [float(v) for v in np.asarray(output).ravel()], from_cache
 
     def _surrogate(self, row: np.ndarray, label: int) -> float:
         """The surrogate's estimate for one edit-space row and ``label``."""
@@ -333,7 +391,7 @@ class ExplanationWidget(ExplanationTraits):
     def _compute_state(self, state_id: int, row: np.ndarray) -> None:
         """Query the model for ``row`` and publish the result unless a newer state exists."""
         try:
-            output = self._query(row)
+            output, from_cache = self._answer(row)
         except Exception as err:  # the model's own errors are shown in the widget
             with self._lock:
                 if state_id == self._latest_state_id:
@@ -349,6 +407,9 @@ class ExplanationWidget(ExplanationTraits):
             with self.hold_sync():
                 self.real_output = output
                 self.surrogate_output = surrogate
+                self.real_from_cache = from_cache
+                if from_cache:
+                    self.cache_hits = self.cache_hits + 1
                 self.error = ""
                 self.error_state_id = -1
                 self.real_state_id = state_id
@@ -423,7 +484,8 @@ class ExplanationWidget(ExplanationTraits):
         -------
         dict
             ``found``, ``features``, ``label_before``, ``label_after``, ``output_after``,
-            ``queries``, ``message``, ``label``, ``searched`` (``'remove'`` or ``'change'``),
+            ``queries`` (model calls), ``reused`` (rows answered from the query cache),
+            ``message``, ``label``, ``searched`` (``'remove'`` or ``'change'``),
             ``request`` (0: asked from Python); tabular also ``changes`` and ``state``.
         """
         if self.classifier_fn is None:
@@ -433,6 +495,7 @@ class ExplanationWidget(ExplanationTraits):
         budget = self.max_queries if max_queries is None else max_queries
         if self.explanation.mode == "regression" and kwargs.get("threshold") is None:
             kwargs["threshold"] = self.counterfactual_threshold
+        kwargs.setdefault("cache", False if self.query_cache is None else self.query_cache)
         with self._model_lock:
             result = find_counterfactual(
                 self.explanation, self.classifier_fn, label, max_queries=budget, **kwargs
@@ -481,6 +544,7 @@ class ExplanationWidget(ExplanationTraits):
                 "label_after": -1,
                 "output_after": [],
                 "queries": 0,
+                "reused": 0,
                 "message": message,
                 "label": int(self.label),
             }

@@ -113,6 +113,12 @@ class ExplanationTraits(anywidget.AnyWidget):
     error_state_id = traitlets.Int(-1).tag(sync=True)
     counterfactual = traitlets.Dict().tag(sync=True)
     static = traitlets.Bool(False).tag(sync=True)
+    # Model queries the explanation used (None: not recorded).
+    num_queries = traitlets.Int(None, allow_none=True).tag(sync=True)
+    # Edits answered from the query cache (no model call) since the widget was built, and
+    # whether the answer for `real_state_id` was one of them.
+    cache_hits = traitlets.Int(0).tag(sync=True)
+    real_from_cache = traitlets.Bool(False).tag(sync=True)
     # ---- JS -> Python
     state = traitlets.List().tag(sync=True)
     state_id = traitlets.Int(0).tag(sync=True)

@@ -14,6 +14,8 @@ from ._contract import check_feature_id, check_mask_values
 class MaskExplanationWidget(ExplanationWidget):
     """Shared logic of the widgets whose edits are keep-masks (text words, image superpixels)."""
 
+    _binary_edits = True
+
     def _state_to_json(self, row: np.ndarray) -> list:
         return [int(v) for v in row]
 

@@ -169,3 +169,13 @@ def test_tabular_explanation_keeps_raw_rows():
     out, found = cache.lookup(exp.perturbation.initial_state())
     assert found.tolist() == [True]
     np.testing.assert_allclose(out[0], clf.predict_proba(iris.data[:1])[0])
+
+
+def test_rows_gives_back_what_was_stored():
+    masks = np.array([[1, 0, 1, 1, 0, 0, 1, 0, 1], [0, 0, 0, 0, 0, 0, 0, 0, 1]])
+    cache = QueryCache(9)
+    cache.add(masks, np.zeros((2, 2)))
+    np.testing.assert_array_equal(np.sort(cache.rows(), axis=0), np.sort(masks, axis=0))
+    values = QueryCache(2, binary=False)
+    values.add(np.array([[0.5, -3.0]]), np.array([1.0]))
+    np.testing.assert_array_equal(values.rows(), [[0.5, -3.0]])
