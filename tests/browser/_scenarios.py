@@ -277,6 +277,38 @@ def failing_text_widget(log_dir: Path, prefix: str, explanation: Any) -> Any:
     return explanation.widget(classifier_fn=recorder)
 
 
+def uncertain_text_scenario(log_dir: Path, prefix: str, num_samples: int = 300) -> dict[str, Any]:
+    """A text explanation with known, hand-set uncertainty, shown by a widget on its own model.
+
+    The standard errors are ``0.2 |w|`` for the 1st, 3rd, ... weights (intervals away from zero)
+    and ``0.8 |w|`` for the 2nd, 4th, ... (their ±2 SE intervals contain zero); stability is
+    0.82. The widget uses the explanation's own (recorded) model, so it shares the
+    explanation's query cache.
+    """
+    from limewidgets import LimeTextExplainer
+
+    recorder = CallRecorder(
+        LexiconSentimentModel(),
+        Path(log_dir) / f"{prefix}uncertain_calls.jsonl",
+        lambda batch, index: [str(document) for document in batch],
+    )
+    explainer = LimeTextExplainer(class_names=["negative", "positive"], random_state=SEED)
+    explanation = explainer.explain_instance(
+        TEXT_DOCUMENT, recorder, num_features=6, num_samples=num_samples
+    )
+    explanation.weight_std = {
+        label: {
+            int(feature): abs(float(weight)) * (0.2 if rank % 2 == 0 else 0.8)
+            for rank, (feature, weight) in enumerate(weights)
+        }
+        for label, weights in explanation.local_exp.items()
+    }
+    explanation.stability = {label: 0.82 for label in explanation.local_exp}
+    explanation.stability_k = 5
+    widget = explanation.widget(num_features=6)
+    return {"explanation": explanation, "recorder": recorder, "widget": widget}
+
+
 # ------------------------------------------------------------------------------------- tabular
 TABULAR_FEATURES = ["age", "monthly fee", "support calls", "plan"]
 TABULAR_PLANS = ["basic", "plus", "pro"]

@@ -6,6 +6,7 @@ JupyterLab, Notebook 7 or ipykernel is missing; CI installs them (``.ci/run``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,13 @@ def jupyter_server(browser_stack: None, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
-def screenshot_dir() -> Path:
-    """Where the widget screenshots for the docs go (``doc/images/widgets``)."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOT_DIR
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the widget screenshots go: a temporary folder, or the docs' copy.
+
+    Set ``LIMEWIDGETS_UPDATE_SCREENSHOTS=1`` to write them into ``doc/images/widgets`` (the
+    images the documentation shows); by default a test run leaves the repository untouched.
+    """
+    if os.environ.get("LIMEWIDGETS_UPDATE_SCREENSHOTS", "") not in ("", "0"):
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOT_DIR
+    return tmp_path_factory.mktemp("screenshots")

@@ -89,6 +89,9 @@ def notebook_cells(prefix: str) -> list[str]:
             'failing = _scenarios.failing_text_widget(LOG_DIR, PREFIX, text["explanation"])\n'
             "failing"
         )
+        cells.append(
+            'uncertain = _scenarios.uncertain_text_scenario(LOG_DIR, PREFIX)\nuncertain["widget"]'
+        )
     cells.append('(LOG_DIR / f"{PREFIX}ready.json").write_text("{}")')
     return cells
 
@@ -203,6 +206,32 @@ def check_round_trip(
     assert trip.milliseconds < ROUND_TRIP_LIMIT_MS + call["model_ms"]
 
 
+def check_cached_round_trip(
+    live: LiveNotebook,
+    kind: str,
+    root: Any,
+    trip: RoundTrip,
+    n_before: int,
+    expected_output: list[float],
+    description: str,
+) -> None:
+    """The edit was answered from the query cache: no model call, the known output on screen."""
+    assert len(live.calls(kind)) == n_before, "an already answered instance was sent again"
+    state = live.widget_state(
+        kind, "state_id", "real_state_id", "real_output", "label", "real_from_cache", "cache_hits"
+    )
+    assert state["real_from_cache"] is True and state["cache_hits"] >= 1
+    assert trip.after_state_id == str(state["real_state_id"]) == str(state["state_id"])
+    np.testing.assert_allclose(state["real_output"], expected_output)
+    assert numbers_in(trip.after_text)[0] == pytest.approx(
+        expected_output[state["label"]], abs=6e-4
+    )
+    note = root.query_selector("[data-testid=lw-from-cache]")
+    assert note.evaluate("(el) => !el.hidden") and "answered from cache" in note.text_content()
+    record_round_trip(f"{live.app}: {description} (from cache)", trip.milliseconds, 0.0)
+    assert trip.milliseconds < ROUND_TRIP_LIMIT_MS
+
+
 def test_probe_widget_round_trip(live: LiveNotebook) -> None:
     """The harness on its own: a minimal anywidget re-queries its model on a click."""
     root = live.root("probe")
@@ -223,7 +252,8 @@ def test_probe_widget_round_trip(live: LiveNotebook) -> None:
 def test_show_in_notebook_displays_the_widget(live: LiveNotebook, kind: str) -> None:
     """``show_in_notebook()`` displayed the live widget (not the static HTML fallback)."""
     root = live.root(kind)
-    expected_count = 2 if kind == "text" else 1  # the text cell is followed by a failing one
+    # The text cell is followed by a failing one and one with hand-set uncertainty.
+    expected_count = 3 if kind == "text" else 1
     assert live.page.locator(f".lw-w-root[data-kind={kind}]").count() == expected_count
     status = root.query_selector("[data-testid=lw-status]").text_content()
     assert status == "live model"
@@ -265,7 +295,11 @@ def test_screenshots_light_and_dark(live: LiveNotebook, screenshot_dir: Path) ->
 
 @pytest.mark.skipif("image" not in KINDS, reason="image widget not selected")
 def test_click_superpixel_requeries_model(live: LiveNotebook) -> None:
-    """Clicking a superpixel sends the model the image with exactly that superpixel hidden."""
+    """Clicking a superpixel sends the model the image with exactly that superpixel hidden.
+
+    Clicking it again restores the original image, which the explanation's own samples already
+    answered: the query cache gives the answer, the model is not called.
+    """
     click = json.loads(live.log("image_click.json").read_text())
     original = np.load(live.log("image_original.npy"))
     hidden = np.load(live.log("image_hidden.npy"))
@@ -275,9 +309,20 @@ def test_click_superpixel_requeries_model(live: LiveNotebook) -> None:
     canvas = root.query_selector("[data-testid=lw-canvas]")
     surrogate_before = shown_value(root, "lw-surrogate-output")
 
+    original_output = live.widget_state("image", "original_output")["original_output"]
     for step, hide in enumerate((True, False)):  # hide the superpixel, then restore it
         n_before = len(live.calls("image"))
         trip = measure_round_trip(live.page, root, lambda: click_superpixel(live, canvas, click))
+        if not hide:
+            check_cached_round_trip(
+                live, "image", root, trip, n_before, original_output, "image: restore superpixel"
+            )
+            assert shown_value(root, "lw-surrogate-output") == pytest.approx(
+                surrogate_before, abs=2e-3
+            )
+            state = live.widget_state("image", "state")["state"]
+            assert state == [1] * len(state)
+            continue
         call = last_single_call(live, "image", n_before)
         received = np.load(live.log_dir / call["inputs"][0])
         assert received.shape == original.shape
@@ -310,9 +355,14 @@ def test_click_word_requeries_model(live: LiveNotebook) -> None:
 
     n_before = len(live.calls("text"))
     trip = measure_round_trip(live.page, root, occurrences[0].click)
-    call = last_single_call(live, "text", n_before)
-    assert call["inputs"] == [_scenarios.TEXT_DOCUMENT.replace(word, "")]
-    check_round_trip(live, "text", trip, call, "text: remove a word")
+    edited = _scenarios.TEXT_DOCUMENT.replace(word, "")
+    if len(live.calls("text")) > n_before:
+        call = last_single_call(live, "text", n_before)
+        assert call["inputs"] == [edited]
+        check_round_trip(live, "text", trip, call, "text: remove a word")
+    else:  # this very document was one of the explanation's samples: answered from the cache
+        expected = live.notebook.kernel_json(f'text["recorder"].model([{edited!r}]).tolist()[0]')
+        check_cached_round_trip(live, "text", root, trip, n_before, expected, "text: remove a word")
     # Every occurrence shows as removed; the surrogate dropped by the word's weight.
     assert [token.get_attribute("aria-pressed") for token in occurrences] == ["true"] * len(
         occurrences
@@ -324,14 +374,16 @@ def test_click_word_requeries_model(live: LiveNotebook) -> None:
     expected = surrogate_before - weights.get(int(feature), 0.0)
     assert shown_value(root, "lw-surrogate-output") == pytest.approx(expected, abs=2e-3)
 
-    # Keyboard: Enter on the focused word restores it and the model sees the whole document.
+    # Keyboard: Enter on the focused word restores it; the whole document is the explanation's
+    # first sample, so its answer comes from the query cache with no model call.
     n_before = len(live.calls("text"))
     trip = measure_round_trip(
         live.page, root, lambda: occurrences[1].press("Enter"), events=("keydown",)
     )
-    call = last_single_call(live, "text", n_before)
-    assert call["inputs"] == [_scenarios.TEXT_DOCUMENT]
-    check_round_trip(live, "text", trip, call, "text: restore a word (Enter)")
+    original_output = live.widget_state("text", "original_output")["original_output"]
+    check_cached_round_trip(
+        live, "text", root, trip, n_before, original_output, "text: restore a word (Enter)"
+    )
 
 
 @pytest.mark.skipif("tabular" not in KINDS, reason="tabular widget not selected")
@@ -404,21 +456,21 @@ def test_counterfactual_search_from_the_browser(live: LiveNotebook) -> None:
     shown = root.query_selector("[data-testid=lw-counterfactual-result]").text_content()
     assert f"Removing {len(result['features'])} superpixels" in shown
 
-    # "Show it" makes the counterfactual the edited image: the real model agrees on screen.
+    # "Show it" makes the counterfactual the edited image: the search's verification already
+    # answered it, so the real output on screen comes from the query cache.
     show_it = root.query_selector("[data-testid=lw-counterfactual-apply]")
     n_before = len(live.calls("image"))
     trip = measure_round_trip(live.page, root, show_it.click)
-    call = last_single_call(live, "image", n_before)
-    np.testing.assert_array_equal(np.load(live.log_dir / call["inputs"][0]), received)
-    check_round_trip(live, "image", trip, call, "image: show the counterfactual")
+    check_cached_round_trip(
+        live, "image", root, trip, n_before, verification["output"][0], "image: show it"
+    )
     predicted = root.query_selector("[data-testid=lw-real-predicted]").text_content()
     assert predicted.strip() == f"predicted: {result['label_after']}"
-    # Reset brings the original back (one more real query).
+    # Reset brings the original back (its answer is the explanation's first sample).
     n_before = len(live.calls("image"))
     trip = measure_round_trip(live.page, root, root.query_selector("[data-testid=lw-reset]").click)
-    call = last_single_call(live, "image", n_before)
-    np.testing.assert_array_equal(np.load(live.log_dir / call["inputs"][0]), original)
-    check_round_trip(live, "image", trip, call, "image: reset")
+    original_output = live.widget_state("image", "original_output")["original_output"]
+    check_cached_round_trip(live, "image", root, trip, n_before, original_output, "image: reset")
 
 
 @pytest.mark.skipif("image" not in KINDS, reason="image widget not selected")
@@ -518,7 +570,11 @@ def test_status_after_a_model_error_names_the_error(live: LiveNotebook) -> None:
 
 @pytest.mark.skipif("image" not in KINDS, reason="image widget not selected")
 def test_click_round_trip_latency(live: LiveNotebook) -> None:
-    """Ten superpixel clicks: median click -> real output on screen <= 100 ms + model time."""
+    """Ten superpixel clicks: median click -> real output on screen <= 100 ms + model time.
+
+    Both masks (superpixel hidden / shown) were answered before, so these round trips are
+    answered from the query cache (model time 0) unless a model call happens.
+    """
     click = json.loads(live.log("image_click.json").read_text())
     root = live.root("image")
     canvas = root.query_selector("[data-testid=lw-canvas]")
@@ -526,9 +582,10 @@ def test_click_round_trip_latency(live: LiveNotebook) -> None:
     for _ in range(10):  # an even number: the superpixel ends up visible again
         n_before = len(live.calls("image"))
         trip = measure_round_trip(live.page, root, lambda: click_superpixel(live, canvas, click))
-        call = last_single_call(live, "image", n_before)
+        new_calls = live.calls("image")[n_before:]
+        assert all(call["n_rows"] == 1 for call in new_calls), new_calls
         totals.append(trip.milliseconds)
-        models.append(call["model_ms"])
+        models.append(sum(call["model_ms"] for call in new_calls))
     median, model_median = float(np.median(totals)), float(np.median(models))
     record_round_trip(f"{live.app}: image click, median of 10", median, model_median)
     record_round_trip(f"{live.app}: image click, slowest of 10", max(totals), max(models))
@@ -544,3 +601,118 @@ def test_no_widget_errors_in_the_browser_console(live: LiveNotebook) -> None:
         if any(marker in error for marker in ("blob:", "anywidget", "limewidgets", "lw-"))
     ]
     assert not ours, ours
+
+
+def _approx_number(text: str) -> float:
+    values = numbers_in(text)
+    assert values, text
+    return values[0]
+
+
+@pytest.mark.skipif("text" not in KINDS, reason="text widget not selected")
+def test_error_bars_and_reliability_line(live: LiveNotebook, screenshot_dir: Path) -> None:
+    """Error bars (+-2 SE), uncertain weights and the reliability line, with their tooltips."""
+    root = live.root("text", 2)
+    root.scroll_into_view_if_needed()
+    state = live.widget_state("uncertain", "explanations", "label", "num_queries", "num_features")
+    entry = state["explanations"][str(state["label"])]
+    std = {int(feature): se for feature, se in entry["weight_std"]}
+    shown = entry["weights"][: state["num_features"]]
+    rows = root.query_selector_all(".lw-w-chart .lw-w-row")
+    assert len(rows) == len(shown)
+    for row, (feature, weight) in zip(rows, shown, strict=True):
+        assert int(row.get_attribute("data-feature")) == feature
+        bar = row.query_selector("[data-testid=lw-error-bar]")
+        low, high = float(bar.get_attribute("data-low")), float(bar.get_attribute("data-high"))
+        assert (low, high) == pytest.approx((weight - 2 * std[feature], weight + 2 * std[feature]))
+        uncertain = abs(weight) <= 2 * std[feature]
+        assert row.evaluate("(el) => el.classList.contains('lw-w-row-uncertain')") is uncertain
+        value = row.query_selector(".lw-w-val").text_content()
+        assert _approx_number(value.split("\u00b1")[1]) == pytest.approx(2 * std[feature], abs=6e-4)
+        title = row.query_selector(".lw-w-track").get_attribute("title")
+        assert ("the sign of this weight is uncertain" in title) is uncertain
+        # The error bar is drawn: it has a width on screen.
+        assert bar.bounding_box()["width"] > 0
+    assert root.query_selector_all(".lw-w-row-uncertain"), "the scenario has uncertain weights"
+    legend = root.query_selector("[data-testid=lw-error-legend]").text_content()
+    assert "\u00b12 standard errors" in legend and "interval contains zero" in legend
+
+    line = root.query_selector("[data-testid=lw-reliability]")
+    assert line.is_visible()
+    fidelity = root.query_selector("[data-testid=lw-rel-fidelity]")
+    stability = root.query_selector("[data-testid=lw-rel-stability]")
+    queries = root.query_selector("[data-testid=lw-rel-queries]")
+    assert fidelity.text_content() == f"Fidelity {entry['fidelity']:.2f}"
+    assert stability.text_content() == "Stability 0.82"
+    assert queries.text_content() == f"{state['num_queries']} model queries"
+    assert stability.get_attribute("title") == (
+        "Stability 0.82: a rerun with the same budget is expected to share 82 % of the top-5 "
+        "features (expected Jaccard similarity of the two top-5 sets; 1 means the same features "
+        "every time)."
+    )
+    assert fidelity.get_attribute("title").startswith(
+        f"Held-out fidelity {entry['fidelity']:.2f}: on perturbed samples kept aside"
+    )
+    assert queries.get_attribute("title").startswith(
+        f"{state['num_queries']} model queries: the explanation sent {state['num_queries']}"
+    )
+    # Keyboard users reach the tooltips too.
+    assert stability.get_attribute("tabindex") == "0"
+    assert stability.get_attribute("aria-label") == stability.get_attribute("title")
+
+    if live.app == "lab":
+        path = screenshot_dir / "uncertainty-light.png"
+        root.screenshot(path=str(path), animations="disabled")
+        assert path.stat().st_size > 5_000
+
+
+@pytest.mark.skipif("text" not in KINDS, reason="text widget not selected")
+def test_toggling_off_and_on_again_reuses_the_answer(live: LiveNotebook) -> None:
+    """Remove a word (one model call), put it back: the answer comes with no model call."""
+    root = live.root("text", 2)
+    # A word whose removal alone is not among the explanation's samples (those are answered
+    # already), and the document the model should then receive.
+    fresh = live.notebook.kernel_json(
+        "(lambda e: [f for f in range(e.perturbation.n_features) if not "
+        "(e.query_cache.rows() == 1 - __import__('numpy').eye(e.perturbation.n_features, "
+        "dtype=int)[f]).all(1).any()])(uncertain['explanation'])"
+    )
+    assert fresh, "every single-word removal is among the samples"
+
+    def word(f: int) -> str:
+        return root.query_selector(f"[data-testid=lw-token][data-feature='{f}']").text_content()
+
+    # Prefer a word the model scores, so that its removal changes the output on screen.
+    scored = [f for f in fresh if word(f).lower() in _scenarios.TEXT_LEXICON]
+    feature = (scored or fresh)[0]
+    expected_document = live.notebook.kernel_json(
+        "(lambda e: e.perturbation.make_instances(1 - __import__('numpy').eye("
+        f"e.perturbation.n_features, dtype=int)[{feature}][None, :])[0])(uncertain['explanation'])"
+    )
+    token = root.query_selector(f"[data-testid=lw-token][data-feature='{feature}']")
+    original = live.widget_state("uncertain", "original_output")["original_output"]
+    n_before = len(live.calls("uncertain"))
+    trip = measure_round_trip(live.page, root, token.click)
+    call = last_single_call(live, "uncertain", n_before)
+    assert call["inputs"] == [expected_document]
+    check_round_trip(
+        live,
+        "uncertain",
+        trip,
+        call,
+        "text: remove a word (uncertain widget)",
+        output_changes=bool(scored),
+    )
+    assert root.query_selector("[data-testid=lw-from-cache]").evaluate("(el) => el.hidden")
+    n_before = len(live.calls("uncertain"))
+    trip = measure_round_trip(live.page, root, token.click)
+    check_cached_round_trip(
+        live, "uncertain", root, trip, n_before, original, "text: put a word back"
+    )
+    # And off again: now this edit too was answered before.
+    n_before = len(live.calls("uncertain"))
+    trip = measure_round_trip(live.page, root, token.click)
+    check_cached_round_trip(
+        live, "uncertain", root, trip, n_before, call["output"][0], "text: remove it again"
+    )
+    token.click()  # leave the widget on the original

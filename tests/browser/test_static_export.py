@@ -205,3 +205,32 @@ def test_static_tabular_page_renders_and_edits(
         timeout=5_000,
     )
     assert_static_after_edit(root, tabular_page, state)
+
+
+def test_static_page_keeps_error_bars_and_the_reliability_line(
+    offline_page: tuple[Any, list[str]], tmp_path: Path
+) -> None:
+    """The offline page shows the same error bars, uncertain weights and reliability line."""
+    import limewidgets.widgets  # noqa: F401  (registers explanation.widget())
+
+    page, _ = offline_page
+    scenario = _scenarios.uncertain_text_scenario(tmp_path, "static_")
+    widget = scenario["widget"]
+    path = Path(widget.save_html(tmp_path / "uncertain.html"))
+    page.goto(path.as_uri())
+    root = page.wait_for_selector(".lw-w-root[data-kind=text]", state="visible", timeout=20_000)
+    entry = widget.explanations[str(widget.label)]
+    std = dict((int(f), se) for f, se in entry["weight_std"])
+    shown = entry["weights"][: widget.num_features]
+    bars = root.query_selector_all("[data-testid=lw-error-bar]")
+    assert len(bars) == len(shown)
+    for bar, (feature, weight) in zip(bars, shown, strict=True):
+        low, high = float(bar.get_attribute("data-low")), float(bar.get_attribute("data-high"))
+        assert (low, high) == pytest.approx((weight - 2 * std[feature], weight + 2 * std[feature]))
+    uncertain = [f for f, w in shown if abs(w) <= 2 * std[f]]
+    assert len(root.query_selector_all(".lw-w-row-uncertain")) == len(uncertain) > 0
+    line = root.query_selector("[data-testid=lw-reliability]").text_content()
+    assert f"Fidelity {entry['fidelity']:.2f}" in line and "Stability 0.82" in line
+    assert f"{widget.num_queries} model queries" in line
+    # No kernel: the page never claims an answer came from the cache.
+    assert root.query_selector("[data-testid=lw-from-cache]").evaluate("(el) => el.hidden")

@@ -135,3 +135,20 @@ def test_num_queries_defaults_to_num_samples(tabular_explanation, tabular_model)
     widget = TabularExplanationWidget(tabular_explanation, tabular_model, threaded=False)
     assert widget.num_queries == 500
     assert widget.query_cache is not None and not widget.query_cache.binary
+
+
+def test_saved_page_state_keeps_the_uncertainty(own_text):
+    from limewidgets.widgets._export import widget_state
+
+    explanation, _ = own_text
+    label = explanation.available_labels()[0]
+    explanation.weight_std = {label: {f: 0.5 for f, _ in explanation.local_exp[label]}}
+    explanation.stability = {label: 0.7}
+    widget = TextExplanationWidget(explanation, threaded=False)
+    widget.toggle(0)
+    widget.toggle(0)
+    assert widget.real_from_cache
+    state = widget_state(widget)
+    entry = state["explanations"][str(label)]
+    assert len(entry["weight_std"]) == len(entry["weights"]) and entry["stability"] == 0.7
+    assert state["num_queries"] == 300 and state["static"] is True
