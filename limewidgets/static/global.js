@@ -83,25 +83,139 @@ function maxAbsWeight(weights) {
   return largest;
 }
 
+// src/reliability.js
+function isUncertain(weight, std) {
+  if (std === void 0 || std === null || !Number.isFinite(std)) return false;
+  return Math.abs(weight) <= 2 * std;
+}
+function chartScale(items, errors) {
+  let scale = 0;
+  for (const [feature, weight] of items) {
+    const std = errors.get(feature);
+    scale = Math.max(scale, Math.abs(weight) + (std === void 0 ? 0 : 2 * std));
+  }
+  return scale;
+}
+function errorBarSpan(weight, std, scale) {
+  if (!(scale > 0)) return { left: 50, width: 0 };
+  const at = (x) => 50 + x / scale * 50;
+  const left = at(weight - 2 * std);
+  return { left, width: at(weight + 2 * std) - left };
+}
+function fidelityTooltip(fidelity) {
+  return `Held-out fidelity ${fidelity.toFixed(2)}: on perturbed samples kept aside from the fit, the surrogate reproduces ${(Math.max(fidelity, 0) * 100).toFixed(0)} % of the variation of the model's output (weighted R²; 1 is a perfect local fit, 0 or less is no better than a constant).`;
+}
+function stabilityTooltip(stability, k) {
+  return `Stability ${stability.toFixed(2)}: a rerun with the same budget is expected to share ${(stability * 100).toFixed(0)} % of the top-${k} features (expected Jaccard similarity of the two top-${k} sets; 1 means the same features every time).`;
+}
+function queriesTooltip(numQueries) {
+  return `${numQueries} model queries: the explanation sent ${numQueries} perturbed instances to the model; more queries give steadier weights.`;
+}
+function finite(value) {
+  return value !== null && value !== void 0 && Number.isFinite(Number(value)) ? Number(value) : null;
+}
+function reliabilityItems({ fidelity, stability, stabilityK = 5, numQueries }) {
+  const items = [];
+  const f = finite(fidelity);
+  const s = finite(stability);
+  const q = finite(numQueries);
+  if (f !== null)
+    items.push({ key: "fidelity", text: `Fidelity ${f.toFixed(2)}`, tooltip: fidelityTooltip(f) });
+  if (s !== null) {
+    items.push({
+      key: "stability",
+      text: `Stability ${s.toFixed(2)}`,
+      tooltip: stabilityTooltip(s, stabilityK)
+    });
+  }
+  if (q !== null) {
+    items.push({
+      key: "queries",
+      text: `${Math.round(q)} model queries`,
+      tooltip: queriesTooltip(Math.round(q))
+    });
+  }
+  return items;
+}
+function reliabilityLine(info) {
+  const items = reliabilityItems(info);
+  if (items.length === 0) return null;
+  return h(
+    "div",
+    { class: "lw-w-reliability", "data-testid": "lw-reliability" },
+    items.map(
+      ({ key, text, tooltip }) => h("span", {
+        class: "lw-w-rel-item",
+        "data-testid": `lw-rel-${key}`,
+        tabindex: 0,
+        title: tooltip,
+        "aria-label": tooltip,
+        text
+      })
+    )
+  );
+}
+function errorBarParts(weight, std, scale) {
+  if (std === void 0) return { bar: null, suffix: "", tooltip: "", uncertain: false };
+  const { left, width } = errorBarSpan(weight, std, scale);
+  const uncertain = isUncertain(weight, std);
+  const bar = h("span", {
+    class: "lw-w-err",
+    "data-testid": "lw-error-bar",
+    dataset: { low: String(weight - 2 * std), high: String(weight + 2 * std) },
+    style: { left: `${left.toFixed(1)}%`, width: `${width.toFixed(1)}%` }
+  });
+  let tooltip = ` ± ${formatNumber(2 * std)} (2 standard errors)`;
+  if (uncertain) tooltip += "; the interval contains zero, so even the sign of this weight is uncertain";
+  return { bar, suffix: ` ±${formatNumber(2 * std)}`, tooltip, uncertain };
+}
+function errorLegend(anyErrors, anyUncertain) {
+  if (!anyErrors) return null;
+  const children = [h("span", { text: "Error bars: ±2 standard errors." })];
+  if (anyUncertain) {
+    children.push(
+      h("span", { class: "lw-w-swatch lw-w-positive lw-w-uncertain" }),
+      h("span", { text: "hatched: the interval contains zero (sign uncertain)." })
+    );
+  }
+  return h("div", { class: "lw-w-note lw-w-err-legend", "data-testid": "lw-error-legend" }, children);
+}
+
 // src/components.js
-function weightChart({ title, items, names, isOff = () => false, onToggle = null, onHover = null }) {
-  const maxAbs = maxAbsWeight(items);
+function weightChart({
+  title,
+  items,
+  names,
+  isOff = () => false,
+  onToggle = null,
+  onHover = null,
+  errors = /* @__PURE__ */ new Map(),
+  reliability = null
+}) {
+  const scale = errors.size > 0 ? chartScale(items, errors) : maxAbsWeight(items);
+  let anyErrors = false;
+  let anyUncertain = false;
   const rows = items.map(([feature, weight]) => {
-    const half = maxAbs > 0 ? Math.abs(weight) / maxAbs * 50 : 0;
+    const half = scale > 0 ? Math.abs(weight) / scale * 50 : 0;
     const name = names?.[feature] ?? `feature ${feature}`;
     const off = isOff(feature);
+    const err = errorBarParts(weight, errors.get(feature), scale);
+    anyErrors || (anyErrors = err.bar !== null);
+    anyUncertain || (anyUncertain = err.uncertain);
+    const tooltip = `${name}: weight ${formatSigned(weight)}${err.tooltip}`;
     const children = [
       h("span", { class: "lw-w-name", title: String(name), text: String(name) }),
-      h("span", { class: "lw-w-track" }, [
+      h("span", { class: "lw-w-track", title: tooltip }, [
         h("span", { class: "lw-w-mid" }),
         h("span", {
-          class: `lw-w-bar ${weight > 0 ? "lw-w-positive" : "lw-w-negative"}`,
+          class: `lw-w-bar ${weight > 0 ? "lw-w-positive" : "lw-w-negative"}` + (err.uncertain ? " lw-w-uncertain" : ""),
           style: { left: `${(weight >= 0 ? 50 : 50 - half).toFixed(1)}%`, width: `${half.toFixed(1)}%` }
-        })
+        }),
+        ...err.bar ? [err.bar] : []
       ]),
-      h("span", { class: "lw-w-val", text: formatSigned(weight) })
+      h("span", { class: "lw-w-val", title: tooltip, text: formatSigned(weight) + err.suffix })
     ];
-    const rowClass = `lw-w-row${off ? " lw-w-off" : ""}`;
+    const rowClass = `lw-w-row${off ? " lw-w-off" : ""}${err.uncertain ? " lw-w-row-uncertain" : ""}`;
     const hover = onHover ? {
       mouseenter: () => onHover(feature),
       mouseleave: () => onHover(-1),
@@ -123,10 +237,14 @@ function weightChart({ title, items, names, isOff = () => false, onToggle = null
     );
   });
   const empty = items.length === 0 ? [h("div", { class: "lw-w-note", text: "no features to show" })] : [];
-  return h("div", { class: "lw-w-panel lw-w-chart" }, [
+  const line = reliability ? reliabilityLine(reliability) : null;
+  const legend = errorLegend(anyErrors, anyUncertain);
+  return h("div", { class: `lw-w-panel lw-w-chart${anyErrors ? " lw-w-chart-err" : ""}` }, [
     h("div", { class: "lw-w-title", text: title }),
+    ...line ? [line] : [],
     h("div", { class: "lw-w-chart-rows", "data-testid": "lw-chart-rows" }, rows),
-    ...empty
+    ...empty,
+    ...legend ? [legend] : []
   ]);
 }
 
