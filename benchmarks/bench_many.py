@@ -21,7 +21,9 @@ Methods, all timed as wall time with the model included:
 
 The methods are run interleaved (lime, ours, ours, ..., lime, ours, ...) ``--repeat`` times and
 the best wall time of each is kept: the machine is shared, and alternating exposes every method
-to the same load. Reported: wall times, ratios to lime's loop, rows per second, and how the time
+to the same load. For the two in-process methods the CPU time of the process is reported too:
+when other processes load the machine, wall time mostly measures them, while the CPU ratio is
+what the wall ratio is on an idle machine. The load average is printed before and after. Reported: wall times, ratios to lime's loop, rows per second, and how the time
 grows with the number of rows (100 / 500 / 2000 tabular rows; the 2000-row point of lime's loop
 only with ``--full``). The scaling figure is written to ``--figure``.
 
@@ -212,15 +214,33 @@ def backend_context(backend: str | None):
         yield
 
 
-def interleaved(methods: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
-    """Best wall time of each method over ``repeat`` interleaved rounds."""
+CPU_TIMES: dict[str, float] = {}
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (user + system), worker processes not included."""
+    times = os.times()
+    return times.user + times.system
+
+
+def interleaved(
+    methods: dict[str, Callable[[], Any]], repeat: int, cpu: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Best wall time of each method over ``repeat`` interleaved rounds.
+
+    ``cpu`` (if given) receives the best CPU time of this process per method: on a loaded
+    machine it is a steadier measure of the in-process methods (lime's loop and ``n_jobs=1``)
+    than wall time, which then mostly measures the other processes' load.
+    """
     best = {name: float("inf") for name in methods}
     for _ in range(repeat):
         for name, run in methods.items():
             with quiet():
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), cpu_seconds()
                 result = run()
                 best[name] = min(best[name], time.perf_counter() - start)
+                if cpu is not None:
+                    cpu[name] = min(cpu.get(name, float("inf")), cpu_seconds() - start_cpu)
             del result
     return best
 
@@ -236,18 +256,32 @@ def model_share(run: Callable[[TimedModel], Any], model: Callable) -> tuple[floa
 
 
 # ------------------------------------------------------------------ report
-def table(title: str, n_rows: int, times: dict[str, float]) -> list[dict]:
+def table(title: str, n_rows: int, times: dict[str, float], cpu: dict[str, float]) -> list[dict]:
     lime = times["lime loop"]
     rows = []
     print(f"\n{title}")
-    print("| method | wall (s) | ratio to lime's loop | rows/s |")
-    print("|---|---:|---:|---:|")
+    print(
+        "| method | wall (s) | wall ratio to lime's loop | rows/s | CPU of this process (s) "
+        "| CPU ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     for name, seconds in times.items():
         ratio = seconds / lime
+        in_process = name in ("lime loop", "explain_many n_jobs=1")
+        cpu_s = cpu.get(name) if in_process else None
+        cpu_ratio = cpu_s / cpu["lime loop"] if cpu_s is not None else None
         rows.append(
-            {"method": name, "seconds": seconds, "ratio": ratio, "rows_per_s": n_rows / seconds}
+            {
+                "method": name,
+                "seconds": seconds,
+                "ratio": ratio,
+                "rows_per_s": n_rows / seconds,
+                "cpu_seconds": cpu_s,
+                "cpu_ratio": cpu_ratio,
+            }
         )
-        print(f"| {name} | {seconds:.2f} | {ratio:.3f} | {n_rows / seconds:.1f} |")
+        cpu_cells = f"{cpu_s:.2f} | {cpu_ratio:.3f}" if cpu_s is not None else "(in workers) | -"
+        print(f"| {name} | {seconds:.2f} | {ratio:.3f} | {n_rows / seconds:.1f} | {cpu_cells} |")
     return rows
 
 
@@ -312,19 +346,22 @@ def main(argv: list[str] | None = None) -> dict:
                 client = Client(cluster)
                 client.wait_for_workers(2, timeout=120)
 
-    results: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    results: dict[str, Any] = {"cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
+    print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f}")
     try:
         training, names, forest, rows = tabular_case(max([args.rows, *args.scaling]))
         model = forest.predict_proba
         main_rows = rows[: args.rows]
+        cpu: dict[str, float] = {}
         times = interleaved(
-            tabular_methods(training, names, model, main_rows, backends), args.repeat
+            tabular_methods(training, names, model, main_rows, backends), args.repeat, cpu
         )
         results["tabular"] = table(
             f"Tabular: {args.rows} breast-cancer rows x {TABULAR_SAMPLES} samples, random forest "
             f"(best of {args.repeat} interleaved rounds)",
             args.rows,
             times,
+            cpu,
         )
 
         # Where the time goes, in this process.
@@ -381,18 +418,22 @@ def main(argv: list[str] | None = None) -> dict:
 
         images = image_case(args.images)
         cnn = SmallCNN()
-        times = interleaved(image_methods(images, cnn, backends), args.repeat)
+        cpu = {}
+        times = interleaved(image_methods(images, cnn, backends), args.repeat, cpu)
         results["image"] = table(
             f"Image: {args.images} photos (48 x 48) x {IMAGE_SAMPLES} samples, numpy CNN "
             f"(best of {args.repeat} interleaved rounds)",
             args.images,
             times,
+            cpu,
         )
     finally:
         if client is not None:
             with quiet():
                 client.close()
                 cluster.close()
+    results["load_after"] = os.getloadavg()
+    print(f"\nload average after: {os.getloadavg()[0]:.1f} (1 minute)")
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2))
     return results

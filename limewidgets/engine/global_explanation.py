@@ -346,7 +346,7 @@ class GlobalExplanation:
             handle.write(self.as_html(**kwargs))
 
     def as_pyplot_figure(self, label: int | None = None, max_features: int = 20) -> Any:
-        """A matplotlib bar chart of mean |weight| per feature (colour: sign of the mean).
+        """A matplotlib bar chart of the mean ``|weight|`` per feature (colour: sign of the mean).
 
         Returns
         -------

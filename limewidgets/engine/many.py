@@ -420,11 +420,14 @@ def _explain_block(
                         outputs[j] = query_together([pending[j]], classifier_fn)[0]
                     except Exception as row_err:
                         failed(j, row_err)
-        for j, out in outputs.items():
-            try:
-                results[j] = pending[j].finish(out)
-            except Exception as err:
-                failed(j, err)
+        from .explanation import samples_kept
+
+        with samples_kept(keep_samples):
+            for j, out in outputs.items():
+                try:
+                    results[j] = pending[j].finish(out)
+                except Exception as err:
+                    failed(j, err)
     if not keep_samples:
         for result in results:
             # Each explanation's samples and model answers: ~1.4 MB for 5000 tabular samples,
