@@ -37,6 +37,7 @@ import {
   selectFeatures,
   toggledState,
 } from "./logic.js";
+import { withStaticFallback } from "./fallback.js";
 
 export { mountStandalone } from "./standalone.js";
 
@@ -773,4 +774,4 @@ function render({ model, el }) {
   return cleanup;
 }
 
-export default { render };
+export default { render: withStaticFallback(render) };

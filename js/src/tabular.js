@@ -25,6 +25,7 @@ import {
   selectFeatures,
   tabularEstimate,
 } from "./logic.js";
+import { withStaticFallback } from "./fallback.js";
 
 export { mountStandalone } from "./standalone.js";
 
@@ -234,4 +235,4 @@ function render({ model, el }) {
   };
 }
 
-export default { render };
+export default { render: withStaticFallback(render) };

@@ -29,6 +29,7 @@ import {
   toggledState,
   weightColor,
 } from "./logic.js";
+import { withStaticFallback } from "./fallback.js";
 
 export { mountStandalone } from "./standalone.js";
 
@@ -181,4 +182,4 @@ function render({ model, el }) {
   };
 }
 
-export default { render };
+export default { render: withStaticFallback(render) };

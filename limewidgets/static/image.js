@@ -869,6 +869,53 @@ function sameRow(a, b) {
   return true;
 }
 
+// src/fallback.js
+var liveViews = /* @__PURE__ */ new Map();
+var SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+function fallbackRules(id) {
+  const selector = `[data-lw-fallback="${id}"]`;
+  return `${selector}{display:none !important}
+:is(.jp-OutputArea-child,.output_area):has(${selector}):not(:has(.lw-w-root)){display:none !important}
+`;
+}
+function hideStaticFallback(model, doc = globalThis.document) {
+  const id = model.get("fallback_id");
+  if (typeof id !== "string" || !SAFE_ID.test(id) || !doc?.head) return () => {
+  };
+  let entry = liveViews.get(id);
+  if (!entry) {
+    const style = doc.createElement("style");
+    style.dataset.lwFallbackRule = id;
+    style.textContent = fallbackRules(id);
+    doc.head.appendChild(style);
+    entry = { count: 0, style };
+    liveViews.set(id, entry);
+  }
+  entry.count += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    entry.count -= 1;
+    if (entry.count === 0) {
+      entry.style.remove();
+      liveViews.delete(id);
+    }
+  };
+}
+function withStaticFallback(render2) {
+  return function renderWithFallback(props) {
+    const cleanup = render2(props);
+    const release = hideStaticFallback(props.model, props.el?.ownerDocument ?? globalThis.document);
+    const wrapped = () => {
+      release();
+      if (typeof cleanup === "function") cleanup();
+    };
+    if (typeof cleanup === "function") Object.assign(wrapped, cleanup);
+    return wrapped;
+  };
+}
+
 // src/standalone.js
 var BYTES_MARKER = "$lw_bytes";
 function base64ToBytes(text) {
@@ -1539,7 +1586,7 @@ function render({ model, el }) {
   cleanup.ready = ready;
   return cleanup;
 }
-var image_default = { render };
+var image_default = { render: withStaticFallback(render) };
 export {
   BOUNDARY_RGB,
   HATCH_DARKEN,

@@ -29,10 +29,11 @@ from ..engine.explanation import LabelNotExplainedError
 from ..engine.query_cache import QueryCache
 from ._contract import ExplanationTraits, check_state_values, finite_or_none, format_error
 from ._export import save_html
+from ._fallback import StaticFallbackMixin
 from ._worker import RequeryWorker
 
 
-class ExplanationWidget(ExplanationTraits):
+class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
     """Base class of the interactive explanation widgets (one subclass per data kind).
 
     Parameters
