@@ -51,7 +51,11 @@ def text_demo(seed: int = 0):
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(docs, labels)
     review = "The story was boring and the ending clumsy, but the music was wonderful and the camera superb."
     explainer = LimeTextExplainer(class_names=["negative", "positive"], random_state=seed)
-    return explainer.explain_instance(review, model.predict_proba, num_features=6, num_samples=2000)
+    # top_labels=1: explain the class the model predicts (lime's default, labels=(1,), would
+    # explain "positive" even for a review the model calls negative).
+    return explainer.explain_instance(
+        review, model.predict_proba, num_features=6, num_samples=2000, top_labels=1
+    )
 
 
 def tabular_demo(seed: int = 0):
@@ -137,8 +141,10 @@ def main(argv: list[str] | None = None) -> Path:
         exp = run()
         seconds = time.perf_counter() - start
         label = exp.top_labels[0] if exp.top_labels else exp.available_labels()[0]
-        cls = str(exp.class_names[label]) if exp.class_names else str(label)
-        print(f"\n{name}: explained class {cls!r} in {seconds:.1f} s "
+        predicted = int(np.argmax(exp.predict_proba))
+        print(f"\n{name}: the model predicts {exp._class_name(predicted)!r} "
+              f"(P = {exp.predict_proba[predicted]:.2f}); explained class "
+              f"{exp._class_name(label)!r} in {seconds:.1f} s "
               f"(fidelity {exp.fidelity[label]:.2f})")  # fmt: skip
         for feature, weight in exp.as_list(label)[:5]:
             print(f"  {weight:+.3f}  {feature}")
