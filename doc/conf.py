@@ -1,8 +1,15 @@
-"""Sphinx configuration for the limewidgets documentation (MyST markdown + autodoc/napoleon)."""
+"""Sphinx configuration for the limewidgets documentation (MyST markdown + autodoc/napoleon).
+
+The example notebooks of ``notebooks/`` are copied into ``doc/examples/`` (not tracked) and executed
+by myst-nb while building, so every notebook page shows its outputs: each widget appears as its
+static, script-free view (the fallback output every widget display publishes); the widget views
+themselves are left out, as a page without a kernel cannot answer them.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +26,7 @@ copyright = "limewidgets developers"
 version = release = __version__
 
 extensions = [
-    "myst_parser",
+    "myst_nb",  # MyST markdown (it includes myst_parser) and executed notebooks
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
@@ -27,9 +34,29 @@ extensions = [
     "sphinx.ext.viewcode",
 ]
 
-source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+
+# The notebooks are the repository's own (one source of truth); the copies are rebuilt each time.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+shutil.rmtree(EXAMPLES, ignore_errors=True)
+EXAMPLES.mkdir()
+for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    shutil.copy2(notebook, EXAMPLES / notebook.name)
+
+# Execute every notebook (cached by content in doc/_build/.jupyter_cache, so an unchanged notebook
+# is not re-run); a failing cell fails the build. Outputs keep only what a static page can show.
+nb_execution_mode = "cache"
+nb_execution_cache_path = str(Path(__file__).resolve().parent / "_build" / ".jupyter_cache")
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_mime_priority_overrides = [
+    ("html", "application/vnd.jupyter.widget-view+json", None),
+    ("html", "application/vnd.jupyter.widget-state+json", None),
+]
+nb_merge_streams = True
 
 # MyST: ``:::{note}`` fences, $math$, auto-generated heading anchors for cross-page links.
 myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]

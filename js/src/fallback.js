@@ -1,10 +1,10 @@
 // Hide a widget's static fallback once its live view has rendered.
 //
 // Displaying a widget in a notebook publishes two outputs: a script-free HTML view of the explanation
-// (`<div class="lw-fallback" data-lw-fallback="ID">`, for nbconvert, GitHub, reopened notebooks...) and
+// (`<div class="lw-fallback lw-fallback-ID">`, for nbconvert, GitHub, reopened notebooks...) and
 // the widget view. Where the widget renders, the static copy would show the explanation twice, so the
 // first live view of a widget adds one rule to the page that hides every fallback carrying its
-// `fallback_id` (re-displays and outputs added later included); the last view to go removes it.
+// `fallback_id` class (re-displays and outputs added later included); the last view to go removes it.
 // See limewidgets/widgets/_fallback.py.
 
 /** Live views per fallback id: `{ count, style }`. */
@@ -21,7 +21,8 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
  * @returns {string}
  */
 export function fallbackRules(id) {
-  const selector = `[data-lw-fallback="${id}"]`;
+  // A class, not the data-lw-fallback attribute: JupyterLab's sanitizer (untrusted notebooks) drops data-*.
+  const selector = `.lw-fallback-${id}`;
   return (
     `${selector}{display:none !important}\n` +
     `:is(.jp-OutputArea-child,.output_area):has(${selector}):not(:has(.lw-w-root)){display:none !important}\n`

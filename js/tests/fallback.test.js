@@ -5,8 +5,7 @@ import textWidget from "../src/text.js";
 
 function fallbackNode(id) {
   const node = document.createElement("div");
-  node.className = "lw-fallback";
-  node.setAttribute("data-lw-fallback", id);
+  node.className = `lw-fallback lw-fallback-${id}`;
   node.textContent = "static view";
   document.body.appendChild(node);
   return node;
@@ -49,7 +48,7 @@ describe("static fallback hiding", () => {
       hideStaticFallback(modelWith({ fallback_id: id }))();
     }
     expect(document.head.querySelectorAll("style[data-lw-fallback-rule]").length).toBe(0);
-    expect(fallbackRules("abc")).toContain('[data-lw-fallback="abc"]{display:none !important}');
+    expect(fallbackRules("abc")).toContain(".lw-fallback-abc{display:none !important}");
   });
 
   it("does not hide anything when the render itself fails", () => {

@@ -873,7 +873,7 @@ function sameRow(a, b) {
 var liveViews = /* @__PURE__ */ new Map();
 var SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 function fallbackRules(id) {
-  const selector = `[data-lw-fallback="${id}"]`;
+  const selector = `.lw-fallback-${id}`;
   return `${selector}{display:none !important}
 :is(.jp-OutputArea-child,.output_area):has(${selector}):not(:has(.lw-w-root)){display:none !important}
 `;

@@ -8,11 +8,13 @@ nbconvert keeps the widget view whenever the widget state was saved (nbclient sa
 
 So displaying a widget publishes **two** outputs: first a separate, script-free ``text/html``
 output (the explanation's static view, as ``explanation.as_html()`` draws it) wrapped in
-``<div class="lw-fallback" data-lw-fallback="ID">``, then the widget view itself. ``ID`` is the
-widget's ``fallback_id`` trait. When a view of that widget renders in a browser, the renderer
-(``js/src/fallback.js``) adds a rule ``[data-lw-fallback="ID"] {display: none}`` to the page, so a
+``<div class="lw-fallback lw-fallback-ID">``, then the widget view itself. ``ID`` is the widget's
+``fallback_id`` trait. When a view of that widget renders in a browser, the renderer
+(``js/src/fallback.js``) adds a rule ``.lw-fallback-ID {display: none}`` to the page, so a
 live notebook shows the explanation once (the widget), and every page without a live widget shows
-the static view. The rule is removed again when the last view of the widget is destroyed.
+the static view. The rule is removed again when the last view of the widget is destroyed. The
+view's styles are also written inline: untrusted notebooks (JupyterLab) and GitHub drop
+``<style>`` elements and ``data-*`` attributes, but keep classes and inline styles.
 
 Colab draws every output in its own iframe, where a rule added by one output cannot reach another:
 there the static view goes into the widget's own bundle instead of a separate output.
@@ -20,6 +22,7 @@ there the static view goes into the widget's own bundle instead of a separate ou
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import uuid
@@ -54,6 +57,54 @@ def static_body(widget: Any) -> str:
     return explanation._html_body(**options)
 
 
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_CLASS_SELECTOR = re.compile(r"\.([A-Za-z][\w-]*)")
+_START_TAG = re.compile(r"<([A-Za-z][\w-]*)(\s[^<>]*)?>")
+_ATTRIBUTE = re.compile(r'\s(class|style)="([^"]*)"')
+
+
+def class_styles(css: str) -> dict[str, str]:
+    """``{class: declarations}`` for the single-class rules (``.name{...}``) of ``css``."""
+    styles: dict[str, str] = {}
+    for selectors, body in _CSS_RULE.findall(css):
+        declarations = " ".join(body.split()).strip().rstrip(";")
+        for selector in selectors.split(","):
+            match = _CLASS_SELECTOR.fullmatch(selector.strip())
+            if match and declarations:
+                styles[match.group(1)] = styles.get(match.group(1), "") + declarations + ";"
+    return styles
+
+
+def inline_styles(fragment: str, css: str) -> str:
+    """Copy the declarations of ``css``'s class rules into the ``style`` of each element.
+
+    Untrusted notebooks in JupyterLab (a notebook someone else saved) and GitHub drop ``<style>``
+    elements but keep inline styles, so the static view keeps its layout there. Inline styles
+    written in ``fragment`` still win (they come last). Only for HTML this package generated:
+    attribute values are quoted with ``"`` and escaped.
+    """
+    styles = class_styles(css)
+
+    def rewrite(match: re.Match) -> str:
+        attributes = match.group(2) or ""
+        found = dict(_ATTRIBUTE.findall(attributes))
+        inherited = "".join(styles.get(name, "") for name in found.get("class", "").split())
+        if not inherited:
+            return match.group(0)
+        style = inherited + found.get("style", "")
+        attributes = _ATTRIBUTE.sub(
+            lambda m: "" if m.group(1) == "style" else m.group(0), attributes
+        )
+        return f'<{match.group(1)}{attributes} style="{style}">'
+
+    return _START_TAG.sub(rewrite, fragment)
+
+
+def fallback_class(fallback_id: str) -> str:
+    """The class naming one widget's fallbacks (classes survive sanitizers; data-* do not)."""
+    return f"{FALLBACK_CLASS}-{fallback_id}"
+
+
 def fallback_html(widget: Any) -> str:
     """The fallback output's HTML: the static view in an element the live widget hides."""
     kind = html_view.esc(type(widget).__name__)
@@ -61,9 +112,11 @@ def fallback_html(widget: Any) -> str:
         f'<div class="lw-note">Static view of an interactive {kind}: run the notebook with a '
         "kernel to edit the instance and re-query the model.</div>"
     )
+    body = inline_styles(note + static_body(widget), html_view.CSS)
+    fallback_id = html_view.esc(widget.fallback_id)
     return (
-        f'<div class="{FALLBACK_CLASS}" {FALLBACK_ATTRIBUTE}="{html_view.esc(widget.fallback_id)}">'
-        f"<style>{html_view.CSS}</style>{note}{static_body(widget)}</div>"
+        f'<div class="{FALLBACK_CLASS} {fallback_class(fallback_id)}" '
+        f'{FALLBACK_ATTRIBUTE}="{fallback_id}"><style>{html_view.CSS}</style>{body}</div>'
     )
 
 

@@ -40,10 +40,11 @@ _JS_FALLBACKS = """() => Array.from(document.querySelectorAll('.lw-fallback')).m
   const box = el.getBoundingClientRect();
   const style = getComputedStyle(el);
   return {
-    id: el.getAttribute('data-lw-fallback'),
+    // the id is in a class: sanitizers (untrusted notebooks in JupyterLab) drop data-* attributes
+    id: Array.from(el.classList).find((c) => c.startsWith('lw-fallback-')).slice(12),
     visible: box.width > 0 && box.height > 0 && style.display !== 'none'
       && style.visibility !== 'hidden',
-    text: el.innerText,
+    text: el.textContent,
     images: Array.from(el.querySelectorAll('img')).map((img) => ({
       loaded: img.complete && img.naturalWidth > 0,
       width: img.getBoundingClientRect().width,
@@ -170,6 +171,37 @@ def test_nbconvert_html_shows_every_explanation_offline(
     assert len(fallbacks) == len(expected)
 
 
+_JS_SEEN_WIDGETS = """() => { let next = window.__lwSeen || 0;
+  for (const el of document.querySelectorAll('.lw-w-root')) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.height > 0 && el.childElementCount > 0 && !el.dataset.lwSeen) {
+      next += 1; el.dataset.lwSeen = String(next);
+    }
+  }
+  window.__lwSeen = next; return next; }"""
+
+_JS_SCROLL = """() => { const s = document.querySelector('.jp-WindowedPanel-outer')
+    || document.querySelector('.jp-NotebookPanel-notebook');
+  const before = s.scrollTop; s.scrollTop = before + 0.7 * s.clientHeight;
+  return s.scrollTop !== before; }"""
+
+
+def collect_while_scrolling(page: Any) -> tuple[list[dict], int]:
+    """Scroll the whole notebook (JupyterLab renders only cells near the viewport) and gather the
+    fallbacks (visible if seen visible once) and the number of distinct visible widget views."""
+    merged: dict[str, dict] = {}
+    for _ in range(200):
+        page.wait_for_timeout(400)
+        for fallback in page.evaluate(_JS_FALLBACKS):
+            seen = merged.setdefault(fallback["id"], fallback)
+            if fallback["visible"] and not seen["visible"]:
+                merged[fallback["id"]] = fallback
+        widgets = page.evaluate(_JS_SEEN_WIDGETS)
+        if not page.evaluate(_JS_SCROLL):
+            break
+    return list(merged.values()), widgets
+
+
 @pytest.mark.parametrize("strip_widget_state", [True, False], ids=["no-state", "saved-state"])
 def test_reopened_notebook_shows_each_explanation_once(
     executed: dict[str, Path],
@@ -190,16 +222,8 @@ def test_reopened_notebook_shows_each_explanation_once(
         page = context.new_page()
         opened = NotebookPage(page, jupyter_server, "lab", name)
         opened.open()
-        page.wait_for_selector(".lw-fallback", state="attached", timeout=30_000)
-        # Lab renders off-screen cells lazily: scroll every output into view.
-        for _ in range(3):
-            page.evaluate(
-                "() => document.querySelectorAll('.jp-OutputArea-output')"
-                ".forEach((el) => el.scrollIntoView())"
-            )
-            page.wait_for_timeout(500)
-        fallbacks = page.evaluate(_JS_FALLBACKS)
-        visible_widgets = page.evaluate(_JS_VISIBLE_WIDGETS)
+        page.wait_for_selector(".jp-Cell", state="attached", timeout=30_000)
+        fallbacks, visible_widgets = collect_while_scrolling(page)
         live_ids = set()
         if visible_widgets:  # JupyterLab restored views from the saved widget state
             live_ids = {f["id"] for f in fallbacks if not f["visible"]}
@@ -256,7 +280,7 @@ def test_live_notebook_shows_each_explanation_once(
         closing_id = notebook.kernel_json("closing.fallback_id")
         notebook.kernel_exec("closing.close()")
         page.wait_for_function(
-            '(id) => { const el = document.querySelector(`[data-lw-fallback="${id}"]`);'
+            "(id) => { const el = document.querySelector(`.lw-fallback-${id}`);"
             " return el && el.getBoundingClientRect().height > 0; }",
             arg=closing_id,
             timeout=15_000,

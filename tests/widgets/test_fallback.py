@@ -56,6 +56,8 @@ def test_each_display_publishes_the_static_view_before_the_widget(monkeypatch, t
     assert metadata == {"limewidgets": {"fallback_id": widget.fallback_id}}
     html = output["text/html"]
     assert fallback_of(html) == widget.fallback_id and len(widget.fallback_id) == 32
+    # the live view hides it by this class (sanitizers keep classes, drop data-* attributes)
+    assert f'class="lw-fallback lw-fallback-{widget.fallback_id}"' in html
     assert "<script" not in html.lower()
     label = widget.label
     for name, weight in tabular_explanation.as_list(label=label):
@@ -89,6 +91,15 @@ def test_image_fallback_draws_the_picture(monkeypatch, image_explanation):
     html = published.outputs[0][0]["text/html"]
     assert '<img class="lw-img"' in html and "data:image/png;base64," in html
     assert "superpixel" in html
+
+
+def test_styles_are_inlined_for_pages_that_drop_style_elements():
+    css = ".a{color:red; width:1px}\n.b,.c{margin:0}\n.a td{padding:9px}"
+    html = '<div class="a b"><span class="c" style="left:5%">x</span><td class="z">y</td></div>'
+    assert _fallback.inline_styles(html, css) == (
+        '<div class="a b" style="color:red; width:1px;margin:0;">'
+        '<span class="c" style="margin:0;left:5%">x</span><td class="z">y</td></div>'
+    )
 
 
 def test_user_text_is_escaped_in_the_fallback(monkeypatch, text_model):
