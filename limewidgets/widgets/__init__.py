@@ -6,6 +6,7 @@ Importing this package registers the widgets with the engine, so that
 
 from ..engine.explanation import register_widget
 from ._base import ExplanationWidget
+from ._fallback import set_static_fallback
 from ._mask import MaskExplanationWidget
 from .global_ import GlobalChartWidget, GlobalExplanationWidget
 from .image import ImageExplanationWidget
@@ -20,6 +21,7 @@ __all__ = [
     "MaskExplanationWidget",
     "TabularExplanationWidget",
     "TextExplanationWidget",
+    "set_static_fallback",
 ]
 
 register_widget("text", TextExplanationWidget)

@@ -36,8 +36,23 @@ from ..engine import html as html_view
 FALLBACK_CLASS = "lw-fallback"
 FALLBACK_ATTRIBUTE = "data-lw-fallback"
 
-#: Set to False to display widgets without their static fallback output.
+#: Whether displays publish the static fallback (see :func:`set_static_fallback`).
 enabled = True
+
+
+def set_static_fallback(enabled: bool) -> None:
+    """Turn the static view published with every widget display on or off.
+
+    Parameters
+    ----------
+    enabled : bool
+        False: widgets displayed from now on publish only the widget view (a notebook shared
+        without a kernel then shows no explanation for them).
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be True or False; got {type(enabled).__name__}")
+    globals()["enabled"] = enabled
+
 
 _publishing = threading.local()
 

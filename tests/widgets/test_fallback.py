@@ -14,6 +14,7 @@ from limewidgets.widgets import (
     TabularExplanationWidget,
     TextExplanationWidget,
     _fallback,
+    set_static_fallback,
 )
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -123,9 +124,13 @@ def test_no_fallback_outside_a_kernel_or_when_disabled(monkeypatch, tabular_expl
     bundle_data(widget)  # plain Python: no kernel, nothing published
     assert calls == []
     monkeypatch.setattr(_fallback, "_kernel_shell", lambda: object())
-    monkeypatch.setattr(_fallback, "enabled", False)
+    monkeypatch.setattr(_fallback, "enabled", True)  # restored after the test
+    set_static_fallback(False)
     assert WIDGET_VIEW in bundle_data(widget)
     assert calls == []
+    set_static_fallback(True)
+    with pytest.raises(TypeError, match="enabled must be True or False"):
+        set_static_fallback(1)
 
 
 def test_colab_gets_the_static_view_inside_the_widget_bundle(monkeypatch, tabular_explanation):
