@@ -27,6 +27,8 @@ def test_demo_explains_three_kinds_and_writes_html(tmp_path, capsys):
     page = path.read_text(encoding="utf8")
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert "petal" in page and "data:image/png;base64," in page
+    # the picture is titled with the class name ("label 1" stood beside "cat")
+    assert "Superpixels for cat" in page and "label 1" not in page
 
 
 def test_demo_class_names_and_model_agree():

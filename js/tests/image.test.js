@@ -397,6 +397,18 @@ afterEach(() => {
 });
 
 describe("image widget", () => {
+  it("shows the display note when Python sends one, and only then", async () => {
+    const { el, model, cleanup } = mount({ display_note: "The image has values in [-1, 1]" });
+    await cleanup.ready;
+    const note = byTestId(el, "lw-display-note");
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toBe("The image has values in [-1, 1]");
+    model.update("display_note", "");
+    expect(note.hidden).toBe(true);
+    const plain = mount();
+    expect(byTestId(plain.el, "lw-display-note").hidden).toBe(true);
+  });
+
   it("clicking a pixel toggles its superpixel, even with no 2D canvas", async () => {
     const { el, model, cleanup } = mount();
     await cleanup.ready;

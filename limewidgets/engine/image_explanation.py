@@ -13,6 +13,7 @@ import numpy as np
 from . import html as html_view
 from ._validation import HideColor, RandomStateLike, check_positive_int, describe
 from .explanation import DomainMapper, Explanation
+from .image_display import check_display_image, range_note, to_display_pixels
 from .image_perturbation import (
     ImagePerturbation,
     _check_positions,
@@ -27,18 +28,8 @@ _NEGATIVE_RGB = np.array([26.0, 115.0, 232.0])
 
 # ------------------------------------------------------------------------------- display
 def _display_uint8(image: np.ndarray) -> np.ndarray:
-    """RGB ``uint8`` pixels for display (floats in [0, 1] or [0, 255]; alpha over white)."""
-    arr = np.asarray(image)
-    if arr.ndim == 2:
-        arr = np.stack([arr] * 3, axis=-1)
-    values = arr.astype(float)
-    if arr.dtype != np.uint8:
-        top = float(values.max()) if values.size else 0.0
-        if np.issubdtype(arr.dtype, np.floating) and top <= 1.0:
-            values = values * 255.0
-        elif top > 255.0:
-            values = values * (255.0 / top)
-    values = np.clip(values, 0.0, 255.0)
+    """RGB ``uint8`` pixels for display (drawn from :func:`value_range`; alpha over white)."""
+    values = to_display_pixels(image).astype(float)
     if values.shape[2] == 4:
         alpha = values[..., 3:] / 255.0
         values = values[..., :3] * alpha + 255.0 * (1.0 - alpha)
@@ -167,6 +158,9 @@ class ImageDomainMapper(DomainMapper):
         exp_object_name: str = "",
         num_features: int | None = None,
         max_size: int = 512,
+        *,
+        display_image: Any = None,
+        label_name: str | None = None,
         **kwargs: Any,
     ) -> str:
         """An ``<img>`` (inline PNG) of the image with the explained superpixels tinted.
@@ -182,23 +176,33 @@ class ImageDomainMapper(DomainMapper):
             Tint only the ``num_features`` superpixels with the largest ``|weight|``.
         max_size : int, default=512
             Longest side of the picture in pixels (keeps the HTML small).
+        display_image : array-like of shape (H, W) or (H, W, C), optional
+            The picture to draw instead of the explained image (e.g. the photo before the
+            model's preprocessing); same height and width.
+        label_name : str, optional
+            The label's name for the title (default: ``"label <label>"``).
 
         Returns
         -------
         str
             An escaped HTML fragment with no script.
         """
+        drawn = self.image
+        if display_image is not None:
+            drawn = check_display_image(display_image, np.shape(self.image))
         png, width, height = render_explanation_png(
-            self.image, self.segment_index, exp, num_features=num_features, max_size=max_size
+            drawn, self.segment_index, exp, num_features=num_features, max_size=max_size
         )
         data = base64.b64encode(png).decode("ascii")
-        title = f"Superpixels for label {label}"
+        title = f"Superpixels for {label_name if label_name is not None else f'label {label}'}"
+        note = range_note(self.image, display_image)
+        note_html = f'<div class="lw-note">{html_view.esc(note)}</div>' if note else ""
         return (
             f'<div class="lw-panel lw-image"><div class="lw-title">{html_view.esc(title)}</div>'
             f'<img class="lw-img" width="{width}" height="{height}" '
             f'alt="{html_view.esc(title)}" src="data:image/png;base64,{data}">'
             '<div class="lw-note">orange: supports the label &#183; blue: speaks against it'
-            "</div></div>"
+            f"</div>{note_html}</div>"
         )
 
 
@@ -263,6 +267,19 @@ class ImageExplanation(Explanation):
         self.hide_color = hide_color
         self.perturbation = perturbation
 
+    def _html_body(
+        self,
+        labels: Any = None,
+        predict_proba: bool = True,
+        show_predicted_value: bool = True,
+        **kwargs: Any,
+    ) -> str:
+        # The picture is drawn for the first label shown: title it with the class name.
+        shown = self.available_labels() if labels is None else list(labels)
+        if shown and self.class_names is not None and "label_name" not in kwargs:
+            kwargs["label_name"] = self._class_name(int(shown[0]))
+        return super()._html_body(shown, predict_proba, show_predicted_value, **kwargs)
+
     @property
     def segment_ids(self) -> np.ndarray:
         """Sorted distinct superpixel ids: feature ``j`` is superpixel ``segment_ids[j]``."""
@@ -281,6 +298,8 @@ class ImageExplanation(Explanation):
         hide_rest: bool = False,
         num_features: int | None = 5,
         min_weight: float = 0.0,
+        *,
+        display_image: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The image and a mask of the superpixels that matter most for ``label`` (as lime).
 
@@ -300,11 +319,16 @@ class ImageExplanation(Explanation):
         num_features : int or None, default=5
             At most this many superpixels (None: no limit).
         min_weight : float, default=0.0
+        display_image : array-like of shape (H, W) or (H, W, C), optional
+            Keyword-only addition: build the returned image from this picture instead of the
+            explained one (e.g. the photo before a [-1, 1] preprocessing), so that
+            ``mark_boundaries(temp, mask)`` draws it directly. Same height and width.
 
         Returns
         -------
         image : numpy.ndarray
-            A copy of the image (its dtype), or a float64 array when ``hide_rest``.
+            A copy of the image (its dtype), or a float64 array when ``hide_rest``; from
+            ``display_image`` when given.
         mask : numpy.ndarray of shape (H, W)
             1 on kept superpixels (-1 on negative ones when both signs are shown), 0 elsewhere;
             for ``skimage.segmentation.mark_boundaries``.
@@ -325,6 +349,8 @@ class ImageExplanation(Explanation):
             raise TypeError(f"min_weight must be a number; got {describe(min_weight)}")
         exp = self.local_exp[key]
         image = self.image
+        if display_image is not None:
+            image = check_display_image(display_image, np.shape(self.image))
         index = self.segment_index
         n = len(self.segment_ids)
         kind = self.segments.dtype.kind

@@ -1304,6 +1304,14 @@ function render({ model, el }) {
     legendItem("lw-w-swatch-hover", "cyan outline: the superpixel under the pointer / chart row")
   ]);
   const displayError = h("div", { class: "lw-w-error", role: "alert", hidden: true });
+  const displayNote = h("div", { class: "lw-w-note", "data-testid": "lw-display-note", hidden: true });
+  const paintDisplayNote = () => {
+    const note = String(model.get("display_note") ?? "");
+    displayNote.hidden = !note;
+    displayNote.textContent = note;
+  };
+  paintDisplayNote();
+  subscriptions.onChange(["display_note"], paintDisplayNote);
   const chartSlot = h("div", { class: "lw-w-chart-slot" });
   let context = null;
   let segmentMap = null;
@@ -1542,7 +1550,13 @@ function render({ model, el }) {
     options,
     h("div", { class: "lw-w-columns" }, [
       h("div", { class: "lw-w-main" }, [
-        h("div", { class: "lw-w-panel lw-w-canvas-wrap" }, [instruction, canvas, legend, displayError]),
+        h("div", { class: "lw-w-panel lw-w-canvas-wrap" }, [
+          instruction,
+          canvas,
+          legend,
+          displayError,
+          displayNote
+        ]),
         actions,
         chartSlot
       ]),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine._validation import describe
+from ..engine.image_display import to_display_pixels
 
 #: Images with at most this many pixels (at display size) are sent as lossless PNG.
 SMALL_IMAGE_PIXELS = 128 * 128
@@ -53,35 +54,16 @@ def nearest_indices(source: int, target: int) -> np.ndarray:
     return np.minimum(((np.arange(target) + 0.5) * (source / target)).astype(np.intp), source - 1)
 
 
-def to_uint8_rgb(image: np.ndarray, name: str = "image") -> np.ndarray:
+def to_uint8_rgb(
+    image: np.ndarray, name: str = "image", drawn_range: tuple[float, float] | None = None
+) -> np.ndarray:
     """Convert an image to ``uint8`` with 3 (RGB) or 4 (RGBA) channels for encoding.
 
-    Floats are taken as ``[0, 1]`` when their maximum is at most 1, else as ``[0, 255]``;
-    integers with values above 255 are rescaled by their maximum; grayscale becomes RGB.
+    Values are drawn from the range :func:`limewidgets.engine.image_display.value_range` picks
+    (floats in [0, 1], anything in [0, 255], [-1, 1], else the values' own range), or from
+    ``drawn_range``; grayscale becomes RGB.
     """
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if arr.ndim == 2:
-        arr = np.stack([arr] * 3, axis=-1)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(
-            f"{name} must have shape (H, W), (H, W, 3) or (H, W, 4); got {describe(arr)}"
-        )
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == bool:
-        return arr.astype(np.uint8) * 255
-    if not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must be numeric; got {describe(arr)}")
-    values = arr.astype(float)
-    finite_max = float(np.nanmax(values)) if values.size else 0.0
-    if np.issubdtype(arr.dtype, np.floating):
-        if finite_max <= 1.0:
-            values = values * 255.0
-    elif finite_max > 255:
-        values = values * (255.0 / finite_max)
-    return np.clip(np.nan_to_num(values), 0, 255).round().astype(np.uint8)
+    return to_display_pixels(image, drawn_range, name)
 
 
 def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import traitlets
 
 from ..engine._validation import check_positive_int, describe
+from ..engine.image_display import (
+    check_display_image,
+    hidden_for_display,
+    range_note,
+    value_range,
+)
 from ._assets import bundle_source, css_source
 from ._encoding import (
     IMAGE_ENCODINGS,
@@ -56,6 +63,12 @@ class ImageExplanationWidget(MaskExplanationWidget):
         Longest side, in pixels, of the picture sent to the browser.
     image_encoding : {'auto', 'jpeg', 'png'}, default='auto'
         'auto': PNG for small images and images with alpha, else JPEG (quality 90).
+    display_image : array-like of shape (H, W) or (H, W, C), optional
+        The picture to draw instead of the model's input, e.g. the photo before a [-1, 1]
+        preprocessing; same height and width as the explained image. Hidden superpixels are
+        drawn in its colours (the input -> display map is fitted per channel; mid-grey when it
+        is not affine). Without one, an input outside [0, 1] and [0, 255] is drawn rescaled
+        from its range, with a note in the widget (``display_note``) and a warning.
     **kwargs
         Passed to :class:`anywidget.AnyWidget`.
     """
@@ -75,6 +88,8 @@ class ImageExplanationWidget(MaskExplanationWidget):
     negative_only = traitlets.Bool(False).tag(sync=True)
     hide_rest = traitlets.Bool(False).tag(sync=True)
     min_weight = traitlets.Float(0.0).tag(sync=True)
+    #: Why the picture may not look like the photo (e.g. a [-1, 1] input drawn rescaled); "".
+    display_note = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -87,8 +102,13 @@ class ImageExplanationWidget(MaskExplanationWidget):
         min_weight: float = 0.0,
         max_display_size: int = 1024,
         image_encoding: str = "auto",
+        display_image: Any = None,
         **kwargs: Any,
     ) -> None:
+        if display_image is not None:
+            shape = np.asarray(getattr(explanation, "image", None)).shape
+            display_image = check_display_image(display_image, shape)
+        self.display_image = display_image
         if positive_only and negative_only:
             raise ValueError("positive_only and negative_only cannot both be True")
         if isinstance(min_weight, bool) or not isinstance(min_weight, numbers.Real):
@@ -135,14 +155,25 @@ class ImageExplanationWidget(MaskExplanationWidget):
         return np.asarray(self.perturbation.segment_index)
 
     def _kind_traits(self) -> dict:
-        image = to_uint8_rgb(self.image, "explanation.image")
+        explained = self.image
+        fudged = _hidden_image(self.perturbation)
+        if self.display_image is None:
+            drawn, drawn_range = explained, value_range(explained)
+        else:
+            # Hidden superpixels in the display image's colours (what the model saw, mapped).
+            drawn, drawn_range = self.display_image, value_range(self.display_image)
+            fudged = hidden_for_display(explained, fudged, self.display_image)
+        image = to_uint8_rgb(drawn, "explanation.image", drawn_range)
         segment_index = self.segment_index
         if segment_index.shape != image.shape[:2]:
             raise ValueError(
                 f"perturbation.segment_index has shape {segment_index.shape}; expected the "
                 f"image's {image.shape[:2]}"
             )
-        fudged = to_uint8_rgb(_hidden_image(self.perturbation), "perturbation.fudged_image")
+        fudged = to_uint8_rgb(fudged, "perturbation.fudged_image", drawn_range)
+        note = range_note(explained, self.display_image)
+        if note:
+            warnings.warn(note, UserWarning, stacklevel=4)
         height, width = display_size(*image.shape[:2], self.max_display_size)
         photo = encode_image(resize_image(image, height, width), self.image_encoding)
         # The hide-colour image and the map are sampled at the same pixels, so the browser draws
@@ -157,7 +188,12 @@ class ImageExplanationWidget(MaskExplanationWidget):
             "width": width,
             "height": height,
             "n_segments": int(self.perturbation.n_features),
+            "display_note": note,
         }
+
+    def _static_view_options(self) -> dict:
+        """What the static fallback view draws like the widget (see ``_fallback.py``)."""
+        return {"num_features": int(self.num_features), "display_image": self.display_image}
 
     def _feature_names(self) -> list[str]:
         ids = getattr(self.perturbation, "segment_ids", None)
@@ -196,7 +232,8 @@ class ImageExplanationWidget(MaskExplanationWidget):
         ----------
         **overrides
             Any of ``positive_only``, ``negative_only``, ``hide_rest``, ``num_features``,
-            ``min_weight`` to use instead of the widget's current values.
+            ``min_weight``, ``display_image`` to use instead of the widget's current values
+            (the image is built from the widget's ``display_image`` when it has one).
 
         Returns
         -------
@@ -210,5 +247,7 @@ class ImageExplanationWidget(MaskExplanationWidget):
             "num_features": self.num_features,
             "min_weight": self.min_weight,
         }
+        if self.display_image is not None:
+            options["display_image"] = self.display_image
         options.update(overrides)
         return self.explanation.get_image_and_mask(self._weights_key(), **options)

@@ -55,7 +55,9 @@ def test_signatures_match_lime():
         theirs_exp.__init__,
         ["hide_color", "perturbation", "class_names", "random_state"],
     )
-    assert_lime_signature(ours_exp.get_image_and_mask, theirs_exp.get_image_and_mask)
+    assert_lime_signature(
+        ours_exp.get_image_and_mask, theirs_exp.get_image_and_mask, ["display_image"]
+    )
     for name in ("__init__", "_check_params", "set_params", "filter_params"):
         assert_lime_signature(
             getattr(scikit_image.BaseWrapper, name), getattr(lime_wrappers.BaseWrapper, name)
