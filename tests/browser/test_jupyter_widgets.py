@@ -268,7 +268,11 @@ def test_show_in_notebook_displays_the_widget(live: LiveNotebook, kind: str) -> 
 
 
 def test_screenshots_light_and_dark(live: LiveNotebook, screenshot_dir: Path) -> None:
-    """Screenshots of every widget in the light and dark themes, for the docs."""
+    """Screenshots of every widget in the light and dark themes, for the docs.
+
+    They go to a temporary folder; ``LIMEWIDGETS_UPDATE_SCREENSHOTS=1`` writes them into
+    ``doc/images/widgets`` instead (then look at every one before committing).
+    """
     if live.app != "lab":
         pytest.skip("screenshots are taken in JupyterLab only")
     if "image" in KINDS:
