@@ -95,6 +95,15 @@ def ux(request: Any, jupyter_server: Any, chromium: Any) -> Any:
         context.close()
 
 
+def assert_answered(ux: UxNotebook, kind: str, n_before: int, expected_input: list) -> None:
+    """The model got exactly ``expected_input``, or the query cache answered it (asked before)."""
+    calls = ux.calls(kind)[n_before:]
+    if calls:
+        assert calls[0]["inputs"] == [expected_input]
+    else:
+        assert ux.state(kind, "real_from_cache")["real_from_cache"] is True
+
+
 def test_tabular_counterfactual_is_found_and_applied(ux: UxNotebook) -> None:
     """'Find counterfactual' runs a verified search with real queries; 'Apply' makes it the edit."""
     root = ux.root("tabular")
@@ -134,7 +143,7 @@ def test_tabular_counterfactual_is_found_and_applied(ux: UxNotebook) -> None:
     assert state["state"] == result["state"]
     assert state["real_state_id"] == state["state_id"]
     assert int(np.argmax(state["real_output"])) == result["label_after"]
-    assert ux.calls("tabular")[n_before]["inputs"] == [result["state"]]
+    assert_answered(ux, "tabular", n_before, result["state"])
     for change in result["changes"]:
         field = root.query_selector(
             f"[data-testid=lw-feature-input][data-feature='{change['feature']}']"
@@ -159,7 +168,7 @@ def test_enter_commits_number_fields(ux: UxNotebook) -> None:
     assert field.evaluate("(el) => document.activeElement === el")
     expected = list(_scenarios.churn_data()[2])
     expected[feature] = 7.0
-    assert ux.calls("tabular")[n_before]["inputs"] == [expected]
+    assert_answered(ux, "tabular", n_before, expected)
     assert ux.state("tabular", "state")["state"] == expected
 
     count = root.query_selector("[data-testid=lw-num-features]")
@@ -232,5 +241,9 @@ def test_image_hover_highlights_both_ways_and_click_hides(ux: UxNotebook) -> Non
     n_before = len(ux.calls("image"))
     measure_round_trip(ux.page, root, lambda: ux.page.mouse.click(x, y))
     assert ux.state("image", "state")["state"][click["feature"]] == 0
-    assert len(ux.calls("image")) == n_before + 1
+    # One model call, unless an earlier test already asked for this very image.
+    new_calls = len(ux.calls("image")) - n_before
+    assert new_calls == 1 or (
+        new_calls == 0 and ux.state("image", "real_from_cache")["real_from_cache"] is True
+    )
     measure_round_trip(ux.page, root, root.query_selector("[data-testid=lw-reset]").click)
