@@ -34,6 +34,7 @@ import numpy as np
 
 from ._validation import check_positive_int, describe
 from .base import LimeBase
+from .efficient import SampleDesign, estimate, lime_design
 from .explanation import Explanation
 from .uncertainty import ExplanationUncertainty
 
@@ -155,6 +156,7 @@ def finish_explanation(
     model_name: str = "classifier_fn",
     groups: np.ndarray | None = None,
     stability_k: int | None = None,
+    design: SampleDesign | None = None,
 ) -> Explanation:
     """Choose the labels, fit the surrogates and store them on ``explanation`` (in place).
 
@@ -189,6 +191,10 @@ def finish_explanation(
         None: every row after the instance is independent (lime's sampler).
     stability_k : int or None
         ``k`` of the explanation's top-k ``stability`` (None: ``min(5, num_features)``).
+    design : SampleDesign, optional
+        How the rows were drawn (:mod:`limewidgets.engine.efficient`): sample weights, groups
+        of independent rows and the estimator's control variate. Default: lime's independent
+        rows weighted by ``weights``. When given, its weights and groups are used.
 
     Returns
     -------
@@ -217,15 +223,19 @@ def finish_explanation(
         explanation.min_value = float(outputs.min())
         explanation.max_value = float(outputs.max())
         chosen = [0]
-    fits = base.fit_labels(
-        interpretable,
+    if design is None:
+        design = lime_design(interpretable, weights)
+    else:
+        weights = design.sample_weight
+        groups = design.groups
+    fits = estimate(
+        base,
+        design,
         outputs,
-        distances,
         chosen,
         num_features,
         feature_selection=feature_selection,
         model_regressor=model_regressor,
-        weights=weights,
     )
     for label, fit in fits.items():
         explanation.store_fit(label, fit)

@@ -1,0 +1,359 @@
+"""The query-efficient sampler (``sampler='efficient'``) and the sample-set contract.
+
+Contract for every sampler (read by the uncertainty estimator)
+---------------------------------------------------------------
+Every explainer's sampling step produces, besides the edit-space rows it sends to the model, a
+:class:`SampleDesign` that it passes to the finishing step (``finish_explanation(...,
+design=...)``):
+
+``interpretable`` : (n, d) array
+    The surrogate's representation of the rows (row 0 is the explained instance).
+``sample_weight`` : (n,) array
+    The weight of each row in the weighted ridge. For ``'lime'`` and ``'stratified'`` it is
+    lime's kernel weight; for ``'efficient'`` it is the kernel weight divided by the row's
+    sampling density relative to lime's (text rows are drawn from the kernel-weighted
+    distribution, so their weights are constant).
+``groups`` : (n,) int array
+    Independent units. Rows with the same id were drawn jointly (one scrambled Sobol' block,
+    one randomised orthogonal block); rows with different ids ``>= 0`` are independent draws
+    of the same scheme, so resampling whole groups resamples the estimator's noise. Row 0 (the
+    instance itself, always queried) has id ``-1``: it is not random and belongs in every
+    resample. ``'lime'``: every row is its own group; ``'stratified'``: one group (a single
+    scramble); ``'efficient'``: several independently randomised blocks.
+``control`` : :class:`ControlVariate` or None
+    ``None`` for ``'lime'`` and ``'stratified'``: the estimate is lime's (feature selection and
+    ``Ridge(alpha=1)`` on the rows). For ``'efficient'`` the estimate adds a control variate:
+    a cheap model of the outputs is fitted on the queried rows and its surrogate is computed on
+    a large set of free rows drawn from the same distribution (no model query), so only the
+    part of the outputs that cheap model misses is estimated from the queried rows.
+
+The estimate on any subset ``index`` of rows (e.g. a resample of whole groups, always with
+row 0) is :func:`estimate` ``(base, design, outputs, labels, num_features, feature_selection,
+model_regressor, index=index) -> {label: SurrogateFit}``; the explanation itself is
+:func:`estimate` on all rows. It costs no model query, so it can be re-run on resamples. All
+samplers estimate the same quantity: the kernel-weighted least-squares surrogate of lime's
+sampling distribution (lime's converged answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .sampling import stratified_uniforms
+
+__all__ = [
+    "ControlVariate",
+    "SampleDesign",
+    "count_weights",
+    "efficient_count_masks",
+    "estimate",
+    "lime_design",
+]
+
+
+@dataclass
+class ControlVariate:
+    """A cheap model of the outputs whose surrogate is computed on free rows.
+
+    Parameters
+    ----------
+    features : (n, p) array
+        Covariates of the queried rows the cheap model is fitted on (the interpretable rows
+        for text and images).
+    pool_features : (m, p) array
+        The same covariates for ``m`` free rows drawn from the queried rows' distribution.
+    pool_interpretable : (m, d) array
+        The interpretable representation of the free rows.
+    pool_weight : (m,) array
+        Their sample weights (as ``SampleDesign.sample_weight``).
+    link : {'logit', 'identity'}
+        The cheap model is ``inverse_link(features @ coef + intercept)``, fitted by weighted
+        ridge on ``link(outputs)``; ``'logit'`` for probabilities.
+    """
+
+    features: np.ndarray
+    pool_features: np.ndarray
+    pool_interpretable: np.ndarray
+    pool_weight: np.ndarray
+    link: str = "logit"
+    _gram: np.ndarray | None = field(default=None, repr=False)
+
+    def pool_gram(self) -> np.ndarray:
+        """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once)."""
+        if self._gram is None:
+            ones = np.ones((self.pool_interpretable.shape[0], 1))
+            x = np.hstack([ones, np.asarray(self.pool_interpretable, dtype=float)])
+            self._gram = (x * self.pool_weight[:, None]).T @ x
+        return self._gram
+
+
+@dataclass
+class SampleDesign:
+    """How a set of perturbed rows was drawn, for the surrogate and its uncertainty.
+
+    See the module docstring for the meaning of every field.
+    """
+
+    interpretable: Any
+    sample_weight: np.ndarray
+    groups: np.ndarray
+    control: ControlVariate | None = None
+    sampler: str = "lime"
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows (model queries)."""
+        return int(self.sample_weight.shape[0])
+
+
+def lime_design(
+    interpretable: Any, sample_weight: np.ndarray, sampler: str = "lime"
+) -> SampleDesign:
+    """The design of ``'lime'`` (independent rows) or ``'stratified'`` (one scramble)."""
+    weight = np.asarray(sample_weight, dtype=float)
+    groups = np.arange(-1, weight.shape[0] - 1)
+    if sampler == "stratified":
+        groups = np.where(groups < 0, -1, 0)
+    return SampleDesign(interpretable, weight, groups, sampler=sampler)
+
+
+def estimate(
+    base: Any,
+    design: SampleDesign,
+    outputs: np.ndarray,
+    labels: Any,
+    num_features: int,
+    feature_selection: str = "auto",
+    model_regressor: Any = None,
+    index: np.ndarray | None = None,
+) -> dict:
+    """The surrogates fitted on the rows ``index`` (default: all) of a design.
+
+    Parameters
+    ----------
+    base : LimeBase
+        Selects features and fits the surrogate.
+    design : SampleDesign
+    outputs : numpy.ndarray of shape (n,) or (n, n_labels)
+        Model outputs of all the design's rows.
+    labels : iterable of int
+    num_features : int
+    feature_selection, model_regressor
+        As in ``explain_instance``.
+    index : numpy.ndarray of int, optional
+        Rows to use (repeats allowed, e.g. a bootstrap resample of groups).
+
+    Returns
+    -------
+    dict
+        ``{label: SurrogateFit}`` in the order of ``labels``.
+    """
+    if index is None:
+        rows = np.arange(design.n_rows)
+        x, y, w = design.interpretable, np.asarray(outputs), design.sample_weight
+    else:
+        rows = np.asarray(index, dtype=np.intp)
+        x = design.interpretable[rows]
+        y = np.asarray(outputs)[rows]
+        w = design.sample_weight[rows]
+    if design.control is None:
+        return base.fit_labels(
+            x,
+            y,
+            None,
+            labels,
+            num_features,
+            feature_selection=feature_selection,
+            model_regressor=model_regressor,
+            weights=w,
+        )
+    return {
+        label: _fit_with_control(
+            base,
+            design.control,
+            rows,
+            x,
+            y[:, label] if y.ndim == 2 else y,
+            w,
+            num_features,
+            feature_selection,
+            model_regressor,
+        )
+        for label in labels
+    }
+
+
+def _fit_with_control(
+    base: Any,
+    control: ControlVariate,
+    rows: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    num_features: int,
+    feature_selection: str,
+    model_regressor: Any,
+) -> Any:
+    """One label's surrogate with the control variate (see :class:`ControlVariate`).
+
+    With ``h`` the cheap model fitted on the queried rows and ``L_S h`` the kernel-weighted
+    least-squares projection of ``h`` on the features ``S`` computed on the free rows, the
+    surrogate on ``S`` is lime's fit of ``y - h + L_S h``: linear in ``y``, it estimates the same
+    projection of the model as lime's fit of ``y`` (exactly so for a fixed ``h``), with the
+    noise of ``y - h`` instead of ``y``'s. Features are selected with ``S`` = all features.
+    """
+    from .base import SurrogateFit, weighted_r2
+
+    feats = np.asarray(control.features, dtype=float)[rows]
+    fitted, pool_fitted = _cheap_model(feats, y, w, control)
+    pool_x = np.asarray(control.pool_interpretable, dtype=float)
+    gram = control.pool_gram()
+    pool_ones = np.hstack([np.ones((pool_x.shape[0], 1)), pool_x])
+    cross = pool_ones.T @ (control.pool_weight * pool_fitted)
+    x_ones = np.hstack([np.ones((x.shape[0], 1)), np.asarray(x, dtype=float)])
+
+    def projected(columns: np.ndarray) -> np.ndarray:
+        # Projection of the cheap model on [1, x[:, columns]] under the free rows' measure.
+        keep = np.concatenate([[0], np.asarray(columns, dtype=np.intp) + 1])
+        sub = gram[np.ix_(keep, keep)]
+        sub = sub + 1e-10 * np.trace(sub) / sub.shape[0] * np.eye(sub.shape[0])
+        coef = np.linalg.solve(sub, cross[keep])
+        return x_ones[:, keep] @ coef
+
+    n_features = x.shape[1]
+    adjusted_all = y - fitted + projected(np.arange(n_features))
+    used = np.asarray(
+        base.feature_selection(x, adjusted_all, w, num_features, feature_selection), dtype=int
+    )
+    target = y - fitted + projected(used)
+    x_used = x[:, used]
+    regressor = base._make_regressor(model_regressor)
+    regressor.fit(x_used, target, sample_weight=w)
+    prediction = np.asarray(regressor.predict(x_used)).ravel()
+    # lime's score: how well the surrogate matches the model's own outputs on the samples.
+    score = weighted_r2(y, prediction, w)
+    local_pred = np.asarray(regressor.predict(x_used[0:1])).ravel()
+    coef = np.asarray(regressor.coef_).ravel()
+    intercept = float(np.asarray(regressor.intercept_).ravel()[0])
+    fidelity = base._held_out_fidelity(model_regressor, x_used, y, w)
+    order = np.argsort(-np.abs(coef), kind="stable")
+    exp = [(int(used[i]), float(coef[i])) for i in order]
+    return SurrogateFit(intercept, exp, score, local_pred, fidelity)
+
+
+_LOGIT_CLIP = 1e-3
+
+
+def _cheap_model(
+    feats: np.ndarray, y: np.ndarray, w: np.ndarray, control: ControlVariate
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the cheap model on the queried rows; return its values there and on the free rows."""
+    from .base import WeightedRidge
+
+    if control.link == "logit":
+        clipped = np.clip(y, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+        target = np.log(clipped) - np.log1p(-clipped)
+    else:
+        target = y
+    model = WeightedRidge(alpha=1.0).fit(feats, target, sample_weight=w)
+    eta = model.predict(feats)
+    pool_eta = model.predict(np.asarray(control.pool_features, dtype=float))
+    if control.link == "logit":
+        return _expit(eta), _expit(pool_eta)
+    return eta, pool_eta
+
+
+def _expit(t: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+
+# ----------------------------------------------------------------------------- mask designs
+
+
+def count_weights(
+    n_features: int,
+    weigh: Callable[[np.ndarray], np.ndarray],
+    generator: np.random.Generator,
+) -> np.ndarray | None:
+    """Kernel weight of a keep-mask as a function of its number of kept features.
+
+    ``weigh(masks)`` returns the kernel weight of each mask (row 0 of ``masks`` is the
+    instance, all ones). For lime's metrics (cosine, euclidean, ...) the weight depends only
+    on how many features a mask keeps; this is checked on two independent sets of masks, and
+    ``None`` is returned when it does not hold (a custom metric), in which case the efficient
+    design cannot use counts.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_features + 1,) or None
+        ``weights[c]``: weight of a mask keeping ``c`` features.
+    """
+    d = n_features
+    counts = np.arange(d + 1)
+    result = []
+    for _ in range(2):
+        keys = generator.random((d + 1, d))
+        ranks = np.argsort(np.argsort(keys, axis=1), axis=1)
+        masks = (ranks < counts[:, None]).astype(float)
+        rows = np.vstack([np.ones((1, d)), masks])
+        result.append(np.asarray(weigh(rows), dtype=float)[1:])
+    first, second = result
+    if not np.allclose(first, second, rtol=1e-9, atol=1e-12):
+        return None
+    return first
+
+
+def efficient_count_masks(
+    generator: np.random.Generator,
+    n_rows: int,
+    count_prob: np.ndarray,
+    count_weight: np.ndarray,
+    n_groups: int = 8,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep-masks drawn from lime's distribution re-weighted by the kernel.
+
+    lime draws a count ``c`` of kept features with probability ``count_prob[c]``, then a
+    uniformly random set of ``c`` features; the kernel weighs the sample by
+    ``count_weight[c]``. Here ``c`` is drawn with probability ``q[c]`` proportional to
+    ``count_prob[c] * count_weight[c]`` (exact: the distribution is known), so that every row
+    gets the same weight ``Z = sum(count_prob * count_weight)``: the weighted least-squares
+    target is unchanged and no query is spent on rows the kernel then ignores. The rows are
+    jointly stratified: in each of ``n_groups`` independently scrambled Sobol' blocks, the first
+    coordinate picks ``c`` by the inverse CDF of ``q`` and the others choose the kept set by
+    selection sampling over the features in a random order.
+
+    Returns
+    -------
+    masks : numpy.ndarray of shape (n_rows, n_features), bool
+    sample_weight : numpy.ndarray of shape (n_rows,)
+    groups : numpy.ndarray of shape (n_rows,), int
+    """
+    p = np.asarray(count_prob, dtype=float)
+    w = np.asarray(count_weight, dtype=float)
+    d = p.size - 1
+    q = p * w
+    z = q.sum()
+    if not z > 0:
+        raise ValueError("the kernel gives weight 0 to every perturbed sample")
+    cdf = np.cumsum(q / z)
+    masks = np.empty((n_rows, d), dtype=bool)
+    groups = np.empty(n_rows, dtype=np.intp)
+    n_groups = max(1, min(n_groups, n_rows))
+    bounds = np.linspace(0, n_rows, n_groups + 1).astype(int)
+    for g in range(n_groups):
+        start, stop = bounds[g], bounds[g + 1]
+        if stop <= start:
+            continue
+        u = stratified_uniforms(generator, stop - start, d + 1)
+        kept = np.minimum(np.searchsorted(cdf, u[:, 0], side="right"), d).astype(float)
+        block = masks[start:stop]
+        for step, feature in enumerate(generator.permutation(d).tolist()):
+            keep = u[:, step + 1] * (d - step) < kept
+            block[:, feature] = keep
+            kept -= keep
+        groups[start:stop] = g
+    return masks, np.full(n_rows, z), groups
