@@ -382,7 +382,12 @@ def _cache_key(case: Case, queries: int, seeds: int) -> str:
         f"lime{getattr(lime, '__version__', '0.2.0.1')}",
         f"sk{sklearn.__version__}",
     ]
-    digest = hashlib.sha1(repr(sorted(map(str, case.explain_kwargs.items()))).encode()).hexdigest()
+    # Callables (the segmentation) are named, not printed: their repr holds an address.
+    settings = sorted(
+        (key, getattr(value, "__qualname__", None) if callable(value) else repr(value))
+        for key, value in case.explain_kwargs.items()
+    )
+    digest = hashlib.sha1(repr(settings).encode()).hexdigest()
     return "|".join([*parts, digest[:8]])
 
 

@@ -51,7 +51,11 @@ __all__ = [
     "count_weights",
     "efficient_count_masks",
     "estimate",
+    "folded_hadamard_masks",
+    "image_design",
     "lime_design",
+    "tabular_design",
+    "text_design",
 ]
 
 
@@ -70,16 +74,17 @@ class ControlVariate:
         The interpretable representation of the free rows.
     pool_weight : (m,) array
         Their sample weights (as ``SampleDesign.sample_weight``).
-    link : {'logit', 'identity'}
+    link : {'auto', 'logit', 'identity'}
         The cheap model is ``inverse_link(features @ coef + intercept)``, fitted by weighted
-        ridge on ``link(outputs)``; ``'logit'`` for probabilities.
+        ridge on ``link(outputs)``. ``'auto'``: logit when the outputs are in [0, 1]
+        (probabilities), else identity.
     """
 
     features: np.ndarray
     pool_features: np.ndarray
     pool_interpretable: np.ndarray
     pool_weight: np.ndarray
-    link: str = "logit"
+    link: str = "auto"
     _gram: np.ndarray | None = field(default=None, repr=False)
 
     def pool_gram(self) -> np.ndarray:
@@ -254,7 +259,10 @@ def _cheap_model(
     """Fit the cheap model on the queried rows; return its values there and on the free rows."""
     from .base import WeightedRidge
 
-    if control.link == "logit":
+    logit = control.link == "logit" or (
+        control.link == "auto" and bool(np.all((y >= 0.0) & (y <= 1.0)))
+    )
+    if logit:
         clipped = np.clip(y, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
         target = np.log(clipped) - np.log1p(-clipped)
     else:
@@ -262,7 +270,7 @@ def _cheap_model(
     model = WeightedRidge(alpha=1.0).fit(feats, target, sample_weight=w)
     eta = model.predict(feats)
     pool_eta = model.predict(np.asarray(control.pool_features, dtype=float))
-    if control.link == "logit":
+    if logit:
         return _expit(eta), _expit(pool_eta)
     return eta, pool_eta
 
@@ -357,3 +365,196 @@ def efficient_count_masks(
             kept -= keep
         groups[start:stop] = g
     return masks, np.full(n_rows, z), groups
+
+
+def folded_hadamard_masks(
+    generator: np.random.Generator, n_rows: int, n_features: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks with each row independent fair coins, the rows jointly an orthogonal design.
+
+    Each block is a randomised two-level orthogonal array folded over: with ``N`` the smallest
+    power of two above ``n_features``, the rows of the ``N x N`` Sylvester-Hadamard matrix
+    restricted to ``n_features`` distinct non-constant columns chosen at random, every column's
+    levels swapped with probability 1/2, the rows shuffled, followed by their complements. Taken
+    alone every row is ``n_features`` independent fair coins (a random swap of each column makes
+    any fixed row uniform), which is exactly lime's image distribution; together the masks of a
+    block show every superpixel in exactly half of the rows, every pair of superpixels in exactly
+    a quarter, and the fold-over makes main effects orthogonal to every two-way interaction.
+    Blocks are randomised independently (one group each); the last one may be cut short.
+
+    Returns
+    -------
+    masks : numpy.ndarray of shape (n_rows, n_features), bool
+    groups : numpy.ndarray of shape (n_rows,), int
+    """
+    n_bits = max(1, int(np.ceil(np.log2(n_features + 1))))
+    size = 2**n_bits
+    index = np.arange(size, dtype=np.int64)
+    masks = np.empty((n_rows, n_features), dtype=bool)
+    groups = np.empty(n_rows, dtype=np.intp)
+    start, group = 0, 0
+    while start < n_rows:
+        columns = generator.choice(np.arange(1, size), n_features, replace=False)
+        both = index[:, None] & columns[None, :]
+        parity = np.zeros(both.shape, dtype=np.int64)
+        for bit in range(n_bits):
+            parity ^= (both >> bit) & 1
+        base = (parity ^ generator.integers(0, 2, n_features)[None, :]).astype(bool)
+        base = base[generator.permutation(size)]
+        block = np.vstack([base, ~base])
+        stop = min(n_rows, start + block.shape[0])
+        # A cut block keeps pairs together where it can: interleave rows and complements.
+        block = block.reshape(2, size, n_features).transpose(1, 0, 2).reshape(-1, n_features)
+        masks[start:stop] = block[: stop - start]
+        groups[start:stop] = group
+        start, group = stop, group + 1
+    return masks, groups
+
+
+def _pool_size(n_rows: int, n_features: int) -> int:
+    # Free rows for the control variate's projection: many more than the queried rows, within
+    # about 32 MB of floats.
+    return int(max(2 * n_rows, min(max(4000, 8 * n_rows), 4_000_000 // max(n_features, 1))))
+
+
+def image_design(
+    generator: np.random.Generator,
+    num_samples: int,
+    n_features: int,
+    weigh: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, SampleDesign]:
+    """Masks and design of ``sampler='efficient'`` for images (row 0 all ones).
+
+    The rows are lime's (every superpixel shown with probability 1/2, weighted by lime's kernel)
+    in folded orthogonal blocks (:func:`folded_hadamard_masks`), and the surrogate is fitted with
+    a logistic control variate (:class:`ControlVariate`) projected on free masks of the same
+    design.
+    """
+    masks, groups = folded_hadamard_masks(generator, num_samples - 1, n_features)
+    data = np.ones((num_samples, n_features), dtype=np.int_)
+    data[1:] = masks
+    weight = np.asarray(weigh(data), dtype=float)
+    n_pool = _pool_size(num_samples, n_features)
+    pool, _ = folded_hadamard_masks(generator, n_pool, n_features)
+    pool_x = pool.astype(float)
+    control = ControlVariate(
+        data, pool_x, pool_x, np.asarray(weigh(np.vstack([np.ones((1, n_features)), pool_x]))[1:])
+    )
+    design = SampleDesign(
+        data, weight, np.concatenate([[-1], groups]), control=control, sampler="efficient"
+    )
+    return data, design
+
+
+def text_design(
+    generator: np.random.Generator,
+    num_samples: int,
+    n_features: int,
+    weigh: Callable[[np.ndarray], np.ndarray],
+    n_groups: int = 4,
+) -> tuple[np.ndarray, SampleDesign]:
+    """Masks and design of ``sampler='efficient'`` for text (row 0 all ones).
+
+    lime removes ``k ~ U{1..d}`` words; here the number of kept words is drawn from that law
+    tilted by the kernel (:func:`efficient_count_masks`), so that every row has the same weight,
+    in ``n_groups`` stratified blocks, and the surrogate is fitted with a logistic control
+    variate projected on free masks of the same design. Falls back to lime's count law weighted
+    by the kernel when the kernel is not a function of the number of kept words (a custom
+    ``distance_metric``).
+    """
+    d = n_features
+    count_prob = np.zeros(d + 1)
+    count_prob[:d] = 1.0 / d
+    per_count = count_weights(d, weigh, generator)
+    tilt = per_count is not None
+    count_weight = per_count if tilt else np.ones(d + 1)
+    n_perturbed = num_samples - 1
+    masks = np.ones((num_samples, d), dtype=bool)
+    weight = np.ones(num_samples)
+    groups = np.full(num_samples, -1, dtype=np.intp)
+    if n_perturbed:
+        rows, row_weight, row_groups = efficient_count_masks(
+            generator, n_perturbed, count_prob, count_weight, n_groups=n_groups
+        )
+        masks[1:] = rows
+        weight[1:] = row_weight
+        groups[1:] = row_groups
+    n_pool = _pool_size(num_samples, d)
+    pool, pool_weight, _ = efficient_count_masks(
+        generator, n_pool, count_prob, count_weight, n_groups=1
+    )
+    pool_x = pool.astype(float)
+    if tilt:
+        weight[0] = float(weigh(masks[:1])[0])
+    else:
+        weight = np.asarray(weigh(masks), dtype=float)
+        pool_weight = np.asarray(weigh(np.vstack([np.ones((1, d)), pool_x]))[1:], dtype=float)
+    control = ControlVariate(masks, pool_x, pool_x, pool_weight)
+    design = SampleDesign(masks, weight, groups, control=control, sampler="efficient")
+    return masks, design
+
+
+def tabular_design(
+    draw: Callable[[int], np.ndarray],
+    to_interpretable: Callable[[np.ndarray], np.ndarray],
+    weigh: Callable[[np.ndarray], np.ndarray],
+    codes: Callable[[np.ndarray], np.ndarray] | None,
+    num_samples: int,
+    n_groups: int = 4,
+) -> tuple[np.ndarray, np.ndarray, SampleDesign]:
+    """Raw rows, their interpretable rows and the design of ``sampler='efficient'`` for tables.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(n)`` returns ``n`` raw rows of the stratified sampler, row 0 the instance (one
+        independent scramble per call).
+    to_interpretable, weigh : callable
+        The explanation's representation of raw rows and the kernel weights of interpretable
+        rows (row 0 the instance).
+    codes : callable or None
+        ``codes(raw)``: the bin or category index of every value (discretized explainers), used
+        by the control variate; ``None`` without a discretizer.
+    num_samples : int
+    n_groups : int, default=4
+        Independently scrambled blocks of rows.
+
+    Notes
+    -----
+    The rows are lime's distribution in ``n_groups`` stratified blocks. The control variate is
+    an additive model of the outputs in the bins of every column (not only "same bin as the
+    instance or not", which is all the surrogate sees): which other bin a value falls in, and so
+    much of the output noise of a forest or boosted model, is then explained by a model whose
+    surrogate is computed on free rows.
+    """
+    n_perturbed = num_samples - 1
+    n_groups = max(1, min(n_groups, n_perturbed))
+    bounds = np.linspace(0, n_perturbed, n_groups + 1).astype(int)
+    blocks = [draw(2)[:1]]
+    groups = [np.array([-1])]
+    for g in range(n_groups):
+        size = int(bounds[g + 1] - bounds[g])
+        if size:
+            blocks.append(draw(size + 1)[1:])
+            groups.append(np.full(size, g))
+    raw = np.vstack(blocks)
+    interpretable = np.asarray(to_interpretable(raw), dtype=float)
+    weight = np.asarray(weigh(interpretable), dtype=float)
+    pool_raw = draw(_pool_size(num_samples, raw.shape[1]) + 1)
+    pool_x = np.asarray(to_interpretable(pool_raw), dtype=float)
+    pool_weight = np.asarray(weigh(pool_x), dtype=float)[1:]
+    pool_raw, pool_x = pool_raw[1:], pool_x[1:]
+    if codes is None:
+        feats, pool_feats = interpretable, pool_x
+    else:
+        both = np.asarray(codes(np.vstack([raw, pool_raw])), dtype=np.intp)
+        levels = [np.unique(both[:, j]) for j in range(both.shape[1])]
+        onehot = np.hstack(
+            [(both[:, j : j + 1] == lv[None, :]).astype(float) for j, lv in enumerate(levels)]
+        )
+        feats, pool_feats = onehot[: raw.shape[0]], onehot[raw.shape[0] :]
+    control = ControlVariate(feats, pool_feats, pool_x, pool_weight)
+    design = SampleDesign(
+        interpretable, weight, np.concatenate(groups), control=control, sampler="efficient"
+    )
+    return raw, interpretable, design

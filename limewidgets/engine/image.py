@@ -40,6 +40,7 @@ from .adaptive import (
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
 from .batching import predict_in_batches
+from .efficient import image_design
 from .image_explanation import ImageDomainMapper, ImageExplanation, render_explanation_png
 from .image_perturbation import (
     ImagePerturbation,
@@ -181,7 +182,7 @@ class LimeImageExplainer(ExplainManyMixin):
             Seed of the default segmentation; drawn from ``random_state`` when None.
         progress_bar : bool, default=True
             Show a progress bar over the model calls (lime always showed one).
-        sampler : {'lime', 'stratified'}, default='lime'
+        sampler : {'lime', 'stratified', 'efficient'}, default='lime'
             ``'lime'`` shows every superpixel independently with probability 1/2 (lime's
             rule). ``'stratified'`` gives every sample exactly that distribution but draws the
             samples jointly from a scrambled Sobol' sequence, so that each superpixel is shown
@@ -190,6 +191,11 @@ class LimeImageExplainer(ExplainManyMixin):
             varies less from seed to seed. With a model whose superpixels interact strongly,
             superpixels it ignores can get somewhat larger spurious weights (see
             :mod:`limewidgets.engine.sampling`).
+            ``'efficient'`` draws lime's masks in randomised orthogonal blocks folded over
+            (every superpixel shown in exactly half of a block, main effects orthogonal to
+            two-way interactions) and fits the surrogate with a control variate (see
+            :mod:`limewidgets.engine.efficient`); it estimates the same surrogate as lime. With
+            ``num_samples='auto'`` the blocks are drawn as with ``'stratified'``.
         class_names : sequence of str, optional
             Names of the model's classes, shown by the widget and the HTML view (lime's image
             explainer had none; default ``'0'``, ``'1'``, ...).
@@ -240,7 +246,9 @@ class LimeImageExplainer(ExplainManyMixin):
                 name="classifier_fn",
             )
 
-        def explain(data: np.ndarray, outputs: np.ndarray, groups: np.ndarray) -> Any:
+        def explain(
+            data: np.ndarray, outputs: np.ndarray, groups: np.ndarray, design: Any = None
+        ) -> Any:
             distances = distances_to_first(data, distance_metric)
             explanation = ImageExplanation(
                 image, perturbation.segments, hide_color=hide_color, perturbation=perturbation
@@ -264,25 +272,36 @@ class LimeImageExplainer(ExplainManyMixin):
                 default_class_names=False,
                 groups=groups,
                 stability_k=stability_k,
+                design=design,
             )
 
-        def pending(data: np.ndarray, groups: np.ndarray) -> Any:
+        def pending(data: np.ndarray, groups: np.ndarray, design: Any = None) -> Any:
             deferred = PendingExplanation(
                 data.shape[0],
                 lambda start, stop: perturbation.make_instances(data[start:stop]),
-                lambda outputs: explain(data, outputs, groups),
+                lambda outputs: explain(data, outputs, groups, design),
                 mode="classification",
                 batch_size=batch_size,
                 progress_bar=bool(progress_bar),
             )
             return run_or_defer(deferred, classifier_fn)
 
+        if sampler == "efficient" and num_samples != "auto":
+            data, design = image_design(
+                spawn_generator(self.random_state),
+                int(num_samples),
+                perturbation.n_features,
+                lambda rows: self.base.kernel_fn(distances_to_first(rows, distance_metric)),
+            )
+            return pending(data, design.groups, design)
+        # 'auto' draws its blocks with the stratified rows (the efficient design is per budget).
+        block_sampler = "stratified" if sampler == "efficient" else sampler
         return sample_and_explain(
             num_samples,
             max_samples,
             stability_tol,
-            sampler,
-            lambda n: self._draw_masks(n, perturbation.n_features, sampler),
+            block_sampler,
+            lambda n: self._draw_masks(n, perturbation.n_features, block_sampler),
             query,
             explain,
             fixed=pending,
@@ -313,7 +332,7 @@ class LimeImageExplainer(ExplainManyMixin):
         num_samples : int
         batch_size : int, default=10
         progress_bar : bool, default=True
-        sampler : {'lime', 'stratified'}, default='lime'
+        sampler : {'lime', 'stratified', 'efficient'}, default='lime'
             As in :meth:`explain_instance`.
 
         Returns
@@ -355,7 +374,7 @@ class LimeImageExplainer(ExplainManyMixin):
 
     def _draw_masks(self, num_samples: int, n_features: int, sampler: str) -> np.ndarray:
         """Row 0 all ones, the others each superpixel shown with probability 1/2."""
-        if sampler == "stratified":
+        if sampler in ("stratified", "efficient"):  # data_labels: rows only, no estimator
             data = self._stratified_masks(num_samples, n_features)
         else:
             # One draw for all masks (lime's draw, so the same seed gives the same masks).

@@ -38,7 +38,7 @@ from ._validation import check_choice
 
 __all__ = ["SAMPLERS", "check_sampler", "sample_groups", "spawn_generator", "stratified_uniforms"]
 
-SAMPLERS = ("lime", "stratified")
+SAMPLERS = ("lime", "stratified", "efficient")
 
 # Sobol' sequences of scipy have at most 21201 dimensions; wider draws are split into
 # independently scrambled blocks (which also bounds the scrambling matrices' memory).

@@ -40,6 +40,7 @@ from .discretize import (
     StatsDiscretizer,
     stats_lookup,
 )
+from .efficient import tabular_design
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler
 from .tabular_explanation import TableDomainMapper, TabularExplanation
@@ -336,7 +337,7 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             independent normals, or a Latin hypercube mapped through the normal quantile
             function (lower variance). Ignored with ``sampler='stratified'``, which stratifies
             these columns too.
-        sampler : {'lime', 'stratified'}, default='lime'
+        sampler : {'lime', 'stratified', 'efficient'}, default='lime'
             ``'lime'`` draws every sample independently (lime's rule). ``'stratified'`` gives
             every sample exactly the same distribution (each bin or category with its training
             frequency, values within bins and continuous values from the same normals) but
@@ -344,6 +345,11 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             bins come out in close to their exact proportions and so do pairs of columns: the
             explanation is the same in expectation and varies less from seed to seed (see
             :mod:`limewidgets.engine.sampling`).
+            ``'efficient'``: the stratified rows in independent blocks, and the surrogate fitted
+            with a control variate, an additive model of the outputs in the bins of every
+            column whose surrogate is computed on free rows (see
+            :mod:`limewidgets.engine.efficient`); it estimates the same surrogate as lime.
+            Sparse rows and ``num_samples='auto'`` get the stratified rows and lime's estimator.
         max_samples : int, default=5000
             With ``num_samples='auto'``: the most model queries to use.
         stability_tol : float, default=0.05
@@ -444,7 +450,7 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
                 name=fn_name,
             )
 
-        def explain(raw: Any, outputs: np.ndarray, groups: np.ndarray) -> Any:
+        def explain(raw: Any, outputs: np.ndarray, groups: np.ndarray, design: Any = None) -> Any:
             interpretable = perturbation.to_interpretable(raw)
             distances = distances_to_first(interpretable, distance_metric)
             explanation = TabularExplanation(
@@ -473,13 +479,14 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
                 model_name=fn_name,
                 groups=groups,
                 stability_k=stability_k,
+                design=design,
             )
 
-        def pending(raw: Any, groups: np.ndarray) -> Any:
+        def pending(raw: Any, groups: np.ndarray, design: Any = None) -> Any:
             deferred = PendingExplanation(
                 raw.shape[0],
                 lambda start, stop: perturbation.make_instances(raw[start:stop]),
-                lambda outputs: explain(raw, outputs, groups),
+                lambda outputs: explain(raw, outputs, groups, design),
                 mode=self.mode,
                 batch_size=batch_size,
                 name=fn_name,
@@ -487,6 +494,18 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             )
             return run_or_defer(deferred, predict_fn)
 
+        if sampler == "efficient" and num_samples != "auto" and sparse_row is None:
+            discretizer = self.discretizer
+            raw, _, design = tabular_design(
+                lambda n: self._sample_dense(row, n, sampling_method, "stratified"),
+                perturbation.to_interpretable,
+                lambda rows: self.base.kernel_fn(distances_to_first(rows, distance_metric)),
+                None if discretizer is None else discretizer.discretize,
+                int(num_samples),
+            )
+            return pending(raw, design.groups, design)
+        # Sparse rows and 'auto' blocks: the stratified rows with lime's estimator.
+        sampler = "stratified" if sampler == "efficient" else sampler
         return sample_and_explain(
             num_samples, max_samples, stability_tol, sampler, generate, query, explain, pending
         )

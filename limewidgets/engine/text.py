@@ -38,6 +38,7 @@ from .adaptive import (
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
 from .batching import predict_in_batches
+from .efficient import text_design
 from .explanation import DomainMapper, Explanation
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler, spawn_generator, stratified_uniforms
@@ -343,13 +344,20 @@ class LimeTextExplainer(ExplainManyMixin):
             exhausts memory with large models); ``None`` sends everything in one call.
         progress_bar : bool, default=False
             Show a progress bar over the model calls.
-        sampler : {'lime', 'stratified'}, default='lime'
+        sampler : {'lime', 'stratified', 'efficient'}, default='lime'
             ``'lime'`` draws every sample independently (lime's rule). ``'stratified'`` gives
             every sample exactly the same distribution but draws them jointly from a scrambled
             Sobol' sequence: ``k`` is stratified over the samples and pairs of words are
             removed together in evenly spread proportions, so that the explanation is the same
             in expectation and varies less from seed to seed (see
             :mod:`limewidgets.engine.sampling`).
+            ``'efficient'`` spends the same queries better (see
+            :mod:`limewidgets.engine.efficient`): the number of kept words is drawn from lime's
+            law tilted by the kernel (no query on samples the kernel then ignores), in
+            stratified blocks, and the surrogate is fitted with a control variate (a logistic
+            model of the outputs whose surrogate is computed on free masks). It estimates the
+            same surrogate as lime (lime's answer at a large ``num_samples``). With
+            ``num_samples='auto'`` the blocks are drawn as with ``'stratified'``.
         max_samples : int, default=5000
             With ``num_samples='auto'``: the most model queries to use.
         stability_tol : float, default=0.05
@@ -403,7 +411,9 @@ class LimeTextExplainer(ExplainManyMixin):
                 name="classifier_fn",
             )
 
-        def explain(masks: np.ndarray, predictions: np.ndarray, groups: np.ndarray) -> Any:
+        def explain(
+            masks: np.ndarray, predictions: np.ndarray, groups: np.ndarray, design: Any = None
+        ) -> Any:
             distances = distances_to_first(masks, distance_metric) * 100
             explanation = TextExplanation(
                 domain_mapper=TextDomainMapper(indexed_string), random_state=self.random_state
@@ -427,25 +437,36 @@ class LimeTextExplainer(ExplainManyMixin):
                 class_names=self.class_names,
                 groups=groups,
                 stability_k=stability_k,
+                design=design,
             )
 
-        def pending(masks: np.ndarray, groups: np.ndarray) -> Any:
+        def pending(masks: np.ndarray, groups: np.ndarray, design: Any = None) -> Any:
             deferred = PendingExplanation(
                 masks.shape[0],
                 lambda start, stop: perturbation.make_instances(masks[start:stop]),
-                lambda predictions: explain(masks, predictions, groups),
+                lambda predictions: explain(masks, predictions, groups, design),
                 mode="classification",
                 batch_size=batch_size,
                 progress_bar=progress_bar,
             )
             return run_or_defer(deferred, classifier_fn)
 
+        if sampler == "efficient" and num_samples != "auto":
+            masks, design = text_design(
+                spawn_generator(self.random_state),
+                int(num_samples),
+                n_features,
+                lambda rows: self.base.kernel_fn(distances_to_first(rows, distance_metric) * 100),
+            )
+            return pending(masks, design.groups, design)
+        # 'auto' draws its blocks with the stratified rows (the efficient design is per budget).
+        block_sampler = "stratified" if sampler == "efficient" else sampler
         return sample_and_explain(
             num_samples,
             max_samples,
             stability_tol,
-            sampler,
-            lambda n: self._sample_masks(n_features, n, sampler),
+            block_sampler,
+            lambda n: self._sample_masks(n_features, n, block_sampler),
             query,
             explain,
             fixed=pending,

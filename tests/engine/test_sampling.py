@@ -16,11 +16,13 @@ from limewidgets.engine.sampling import (
 
 
 def test_check_sampler_names_the_argument():
-    assert SAMPLERS == ("lime", "stratified")
+    assert SAMPLERS == ("lime", "stratified", "efficient")
     for name in SAMPLERS:
         assert check_sampler(name) == name
     for bad in ("sobol", "", None, 1, "LIME"):
-        with pytest.raises(ValueError, match=r"sampler must be one of \['lime', 'stratified'\]"):
+        with pytest.raises(
+            ValueError, match=r"sampler must be one of \['lime', 'stratified', 'efficient'\]"
+        ):
             check_sampler(bad)
 
 

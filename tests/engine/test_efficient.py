@@ -1,0 +1,215 @@
+"""sampler='efficient': same target as lime's estimator, fewer queries for the same agreement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.ensemble import RandomForestClassifier
+
+from limewidgets.engine.base import LimeBase, distances_to_first, make_kernel_fn
+from limewidgets.engine.efficient import (
+    estimate,
+    folded_hadamard_masks,
+    text_design,
+)
+from limewidgets.engine.image import LimeImageExplainer
+from limewidgets.engine.tabular import LimeTabularExplainer
+from limewidgets.engine.text import LimeTextExplainer
+
+WORDS = [f"w{i}" for i in range(30)]
+DOC = " ".join(WORDS)
+COEF = np.linspace(-0.012, 0.018, len(WORDS))
+
+
+class Counting:
+    """Wraps a model and counts the rows it is asked about."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.rows = 0
+
+    def __call__(self, batch):
+        self.rows += len(batch)
+        return self.fn(batch)
+
+
+def linear_text_model(docs):
+    """P(class 1) = 0.4 + sum of a fixed weight per word present: linear in the mask."""
+    p = np.array([0.4 + sum(COEF[int(w[1:])] for w in set(d.split())) for d in docs])
+    return np.column_stack([1 - p, p])
+
+
+def interacting_text_model(docs):
+    """A logistic model whose words matter more when w0 and w1 are both present."""
+    out = []
+    for d in docs:
+        present = set(d.split())
+        s = sum(10 * COEF[int(w[1:])] for w in present)
+        s *= 2.0 if {"w0", "w1"} <= present else 1.0
+        out.append(s)
+    p = 1 / (1 + np.exp(-np.array(out)))
+    return np.column_stack([1 - p, p])
+
+
+def _weights(exp, label=1):
+    return dict(exp.local_exp[label])
+
+
+def test_budget_is_exact_and_groups_cover_rows():
+    for n in (57, 250):
+        model = Counting(linear_text_model)
+        exp = LimeTextExplainer(random_state=0).explain_instance(
+            DOC, model, num_samples=n, sampler="efficient"
+        )
+        assert model.rows == n
+        assert exp.num_samples == n
+    image = np.random.RandomState(0).randint(0, 255, (24, 24, 3)).astype(np.uint8)
+    segments = np.repeat(np.repeat(np.arange(16).reshape(4, 4), 6, 0), 6, 1)
+    model = Counting(
+        lambda imgs: np.column_stack([imgs.mean((1, 2, 3)) / 255, 1 - imgs.mean((1, 2, 3)) / 255])
+    )
+    LimeImageExplainer(random_state=0).explain_instance(
+        image,
+        model,
+        segmentation_fn=lambda img: segments,
+        num_samples=77,
+        sampler="efficient",
+        progress_bar=False,
+    )
+    assert model.rows == 77
+    data = load_breast_cancer()
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(data.data, data.target)
+    model = Counting(forest.predict_proba)
+    LimeTabularExplainer(data.data, random_state=0).explain_instance(
+        data.data[0], model, num_samples=91, sampler="efficient"
+    )
+    assert model.rows == 91
+
+
+def test_deterministic_for_a_seed():
+    a = LimeTextExplainer(random_state=3).explain_instance(
+        DOC, interacting_text_model, num_samples=200, sampler="efficient"
+    )
+    b = LimeTextExplainer(random_state=3).explain_instance(
+        DOC, interacting_text_model, num_samples=200, sampler="efficient"
+    )
+    c = LimeTextExplainer(random_state=4).explain_instance(
+        DOC, interacting_text_model, num_samples=200, sampler="efficient"
+    )
+    assert a.local_exp == b.local_exp
+    assert a.local_exp != c.local_exp
+
+
+def test_linear_model_gives_its_coefficients():
+    # For a model linear in the mask, the kernel-weighted least-squares surrogate that lime's
+    # estimator converges to is the model itself: weight of word j = COEF[j], whatever the
+    # kernel. The estimate, averaged over seeds, must find it.
+    estimates = []
+    for seed in range(6):
+        exp = LimeTextExplainer(random_state=seed, feature_selection="none").explain_instance(
+            DOC, linear_text_model, num_samples=300, num_features=30, sampler="efficient"
+        )
+        got = _weights(exp)
+        ids = {exp.domain_mapper.indexed_string.word(i): i for i in range(30)}
+        estimates.append([got[ids[w]] for w in WORDS])
+    # Ridge(alpha=1), as lime: a slight shrinkage.
+    np.testing.assert_allclose(np.mean(estimates, axis=0), COEF, rtol=0.05, atol=2e-4)
+
+
+def test_image_linear_model_gives_its_coefficients():
+    rng = np.random.RandomState(1)
+    image = rng.randint(50, 200, (32, 32, 3)).astype(np.uint8)
+    segments = np.repeat(np.repeat(np.arange(16).reshape(4, 4), 8, 0), 8, 1)
+    weight_map = rng.rand(32, 32)
+
+    def model(imgs):
+        p = 0.2 + 0.5 * (imgs[..., 0] * weight_map).sum((1, 2)) / (255.0 * weight_map.sum())
+        return np.column_stack([1 - p, p])
+
+    exp = LimeImageExplainer(random_state=0).explain_instance(
+        image,
+        model,
+        labels=(1,),
+        top_labels=None,
+        segmentation_fn=lambda img: segments,
+        num_samples=300,
+        hide_color=0,
+        sampler="efficient",
+        progress_bar=False,
+    )
+    truth = np.array(
+        [
+            0.5 * (image[..., 0] * weight_map)[segments == s].sum() / (255.0 * weight_map.sum())
+            for s in range(16)
+        ]
+    )
+    got = _weights(exp)
+    est = np.array([got[s] for s in range(16)])
+    np.testing.assert_allclose(est, truth, rtol=0.08, atol=1e-3)
+
+
+def _error(weights, ref):
+    keys = sorted(set(weights) | set(ref))
+    a = np.array([weights.get(k, 0.0) for k in keys])
+    b = np.array([ref.get(k, 0.0) for k in keys])
+    return float(((a - b) ** 2).sum() / (b**2).sum())
+
+
+def test_closer_to_converged_lime_than_lime_at_the_same_budget():
+    ref: dict = {}
+    for seed in (100, 101):
+        exp = LimeTextExplainer(random_state=seed).explain_instance(
+            DOC, interacting_text_model, num_samples=20000, num_features=10
+        )
+        for f, w in exp.local_exp[1]:
+            ref[f] = ref.get(f, 0.0) + w / 2
+    errors = {"lime": [], "efficient": []}
+    for sampler in errors:
+        for seed in range(6):
+            exp = LimeTextExplainer(random_state=seed).explain_instance(
+                DOC, interacting_text_model, num_samples=300, num_features=10, sampler=sampler
+            )
+            errors[sampler].append(_error(_weights(exp), ref))
+    assert np.mean(errors["efficient"]) < 0.6 * np.mean(errors["lime"])
+
+
+def test_estimate_reruns_on_a_subset_of_groups():
+    d = len(WORDS)
+    kernel = make_kernel_fn(None, 25)
+    masks, design = text_design(
+        np.random.default_rng(0), 240, d, lambda m: kernel(distances_to_first(m, "cosine") * 100)
+    )
+    assert design.groups[0] == -1 and (design.groups[1:] >= 0).all()
+    assert len(set(design.groups[1:].tolist())) > 1
+    from limewidgets.engine.text import TextPerturbation
+    from limewidgets.engine.text_index import IndexedString
+
+    outputs = linear_text_model(TextPerturbation(IndexedString(DOC)).make_instances(masks))
+    base = LimeBase(kernel)
+    full = estimate(base, design, outputs, (1,), 5)
+    keep = np.flatnonzero(design.groups != design.groups.max())
+    part = estimate(base, design, outputs, (1,), 5, index=keep)
+    assert set(full) == set(part) == {1}
+    assert len(part[1].exp) == 5
+
+
+@pytest.mark.parametrize("n_rows", [1, 100, 300])
+def test_folded_hadamard_rows_are_balanced(n_rows):
+    masks, groups = folded_hadamard_masks(np.random.default_rng(0), n_rows, 20)
+    assert masks.shape == (n_rows, 20) and groups.shape == (n_rows,)
+    if n_rows == 64:  # one full block: every column half on, columns orthogonal
+        s = 2.0 * masks - 1
+        np.testing.assert_allclose(s.T @ s, 64 * np.eye(20))
+    full, _ = folded_hadamard_masks(np.random.default_rng(1), 64, 20)
+    s = 2.0 * full - 1
+    np.testing.assert_allclose(s.T @ s, 64 * np.eye(20))
+
+
+def test_rows_have_lime_image_distribution():
+    # Each row alone is independent fair coins: over many independent blocks, every column is
+    # on half the time and row sums have the binomial variance.
+    masks, _ = folded_hadamard_masks(np.random.default_rng(2), 64 * 200, 20)
+    first_rows = masks.reshape(200, 64, 20)[:, 0, :]
+    assert abs(first_rows.mean() - 0.5) < 0.03
+    assert abs(first_rows.sum(1).var() - 5.0) < 1.5
