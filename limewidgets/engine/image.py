@@ -134,7 +134,7 @@ class LimeImageExplainer(ExplainManyMixin):
         hide_color: HideColor = None,
         top_labels: int | None = 5,
         num_features: int = 100000,
-        num_samples: int = 1000,
+        num_samples: int | str = 1000,
         batch_size: int = 10,
         segmentation_fn: Callable[[np.ndarray], Any] | None = None,
         distance_metric: str = "cosine",

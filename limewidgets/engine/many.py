@@ -482,6 +482,8 @@ def explain_many(
     if n_rows == 0:
         return []
     num_samples = explain_kwargs.get("num_samples", _default_num_samples(explainer))
+    if isinstance(num_samples, str):  # 'auto' queries in blocks of its own, up to max_samples
+        num_samples = explain_kwargs.get("max_samples", 5000)
     group = _resolve_rows_per_call(rows_per_call, num_samples)
     kwargs = dict(explain_kwargs)
     if _accepts(explainer.explain_instance, "progress_bar"):

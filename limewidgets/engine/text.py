@@ -299,7 +299,7 @@ class LimeTextExplainer(ExplainManyMixin):
         labels: Iterable[int] = (1,),
         top_labels: int | None = None,
         num_features: int = 10,
-        num_samples: int = 5000,
+        num_samples: int | str = 5000,
         distance_metric: str = "cosine",
         model_regressor: Any = None,
         *,

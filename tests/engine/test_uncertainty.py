@@ -215,3 +215,22 @@ def test_bootstrap_refit_agrees_with_the_closed_form_for_a_ridge_estimator():
     ratio = np.array([boot[0].weight_std[f] / closed.weight_std[f] for f in range(8)])
     assert np.all((ratio > 0.6) & (ratio < 1.5)) and 0.8 < np.median(ratio) < 1.25
     assert abs(boot[0].stability - closed.stability) < 0.2
+
+
+def test_explain_many_with_auto_and_pickled_uncertainty():
+    import pickle
+
+    rng = np.random.RandomState(0)
+    x = rng.rand(200, 4)
+    explainer = LimeTabularExplainer(x, random_state=0)
+    got = explainer.explain_many(
+        x[:2], _table_model, num_samples="auto", max_samples=800, progress_bar=False
+    )
+    assert all(250 <= e.num_queries <= 800 for e in got)
+    again = pickle.loads(pickle.dumps(got[0]))
+    assert again.stability == got[0].stability and again.weight_std == got[0].weight_std
+
+
+def _table_model(rows):
+    p = 1.0 / (1.0 + np.exp(-(rows @ [3.0, -2.0, 0.5, 0.1])))
+    return np.c_[1 - p, p]
