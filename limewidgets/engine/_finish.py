@@ -109,6 +109,10 @@ def resolve_class_names(
         Columns the model returned.
     model_name : str
         The model argument's name, for the error message.
+    feature_ids : numpy.ndarray, optional
+        The feature id of each column of ``interpretable`` (default: the column number).
+        Images pass their sorted segment ids, so that feature ``f`` is the superpixel
+        ``segments == f``, as in lime.
     default : bool, default=True
         What None gives: ``['0', '1', ...]`` (text and tabular, as lime), or None (image: lime's
         image explanations have no class names; views then number the classes).
@@ -154,6 +158,7 @@ def finish_explanation(
     class_names: Any = None,
     default_class_names: bool = True,
     model_name: str = "classifier_fn",
+    feature_ids: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     stability_k: int | None = None,
     design: SampleDesign | None = None,
@@ -238,6 +243,8 @@ def finish_explanation(
         model_regressor=model_regressor,
     )
     for label, fit in fits.items():
+        if feature_ids is not None:
+            fit.exp = [(int(feature_ids[j]), w) for j, w in fit.exp]
         explanation.store_fit(label, fit)
     # Standard errors and stability of every label, computed from these samples when first
     # read (explaining costs no more than before; no model query either way).
@@ -252,6 +259,7 @@ def finish_explanation(
         model_regressor=model_regressor,
         stability_k=stability_k,
         mirror={1: 0} if explanation.mode == "regression" else None,
+        feature_ids=feature_ids,
     )
     explanation.set_uncertainty_source(uncertainty)
     explanation.stability_k = uncertainty.k_for(num_features)

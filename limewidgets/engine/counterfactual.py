@@ -50,7 +50,8 @@ class CounterfactualResult:
     found : bool
         Whether a verified counterfactual was found within the budget.
     features : list of int
-        Feature ids (positions in the edit row) of the edit: the features to remove (masks,
+        Feature ids of the edit (as in ``local_exp``; for images the segment ids, mapped to
+        edit-row positions by ``explanation.feature_columns``): the features to remove (masks,
         most relevant first) or whose value changes (tabular); empty if not found.
     label_before : int
         The model's decision for the original instance (classification: the predicted class;
@@ -122,11 +123,27 @@ class _Budget:
 
 
 def _weights_vector(explanation: Any, key: Any, n_features: int) -> np.ndarray:
+    """The weights of ``local_exp[key]`` laid out by edit-space column."""
     weights = np.zeros(n_features, dtype=float)
-    for feature, weight in explanation.local_exp[key]:
-        if 0 <= int(feature) < n_features:
-            weights[int(feature)] = float(weight)
+    pairs = explanation.local_exp[key]
+    columns = _columns(explanation, [f for f, _ in pairs])
+    for column, (_, weight) in zip(columns.tolist(), pairs, strict=True):
+        if 0 <= column < n_features:
+            weights[column] = float(weight)
     return weights
+
+
+def _columns(explanation: Any, feature_ids: Any) -> np.ndarray:
+    # Image feature ids are segment ids; explanations without the mapping use positions.
+    mapping = getattr(explanation, "feature_columns", None)
+    ids = np.asarray(feature_ids, dtype=np.intp).ravel()
+    return np.asarray(mapping(ids), dtype=np.intp) if mapping is not None else ids
+
+
+def _feature_ids(explanation: Any, columns: Any) -> list[int]:
+    mapping = getattr(explanation, "feature_ids", None)
+    cols = np.asarray(columns, dtype=np.intp).ravel()
+    return [int(f) for f in (mapping(cols) if mapping is not None else cols)]
 
 
 def _resolve_cache(
@@ -518,7 +535,7 @@ def find_counterfactual(
     )
     return CounterfactualResult(
         found=True,
-        features=removed_set,
+        features=_feature_ids(search.explanation, removed_set),
         label_before=label_before,
         label_after=decision,
         output_after=[float(v) for v in current_output],

@@ -361,6 +361,18 @@ class Explanation:
         """``{label: [(feature_id, weight), ...]}`` for every explained label."""
         return self.local_exp
 
+    def feature_columns(self, feature_ids: Any) -> np.ndarray:
+        """The columns of the edit space (``state`` positions) that hold ``feature_ids``.
+
+        The identity for text and tabular explanations; image explanations map segment ids
+        to their positions among the sorted segment ids.
+        """
+        return np.asarray(feature_ids, dtype=np.intp).ravel()
+
+    def feature_ids(self, columns: Any) -> np.ndarray:
+        """The feature ids of edit-space ``columns`` (inverse of :meth:`feature_columns`)."""
+        return np.asarray(columns, dtype=np.intp).ravel()
+
     def surrogate_predict(self, rows: Any, label: int = 1) -> np.ndarray:
         """The surrogate's output for rows in the interpretable representation.
 
@@ -376,7 +388,7 @@ class Explanation:
         """
         key = self._resolve_label(label)
         z = np.atleast_2d(np.asarray(rows, dtype=float))
-        ids = np.array([f for f, _ in self.local_exp[key]], dtype=int)
+        ids = self.feature_columns([f for f, _ in self.local_exp[key]])
         weights = np.array([w for _, w in self.local_exp[key]], dtype=float)
         if ids.size and ids.max() >= z.shape[1]:
             raise ValueError(

@@ -6,11 +6,12 @@ masks into images, queries the model in batches, and fits one weighted linear su
 label. The perturbation lives in :mod:`.image_perturbation`, the explanation and its static
 views in :mod:`.image_explanation`; both are re-exported here.
 
-Feature ids are *positions*: feature ``j`` is the superpixel ``segment_ids[j]``, where
-``segment_ids`` are the sorted distinct values of the segment map. With segmentations numbered
-``0..n-1`` (quickshift, felzenszwalb) positions and segment ids coincide, exactly as in lime.
-lime assumed that numbering for every segmentation, so with slic's default ids ``1..n`` one
-superpixel was never hidden; limewidgets accepts any ids.
+Feature ids are segment ids, as in lime: feature ``f`` is the superpixel ``segments == f``, so
+``np.vectorize(dict(exp.local_exp[label]).get)(exp.segments)`` is a heatmap of the weights for
+every segmentation. lime also assumed ids ``0..n-1`` when sampling, so with slic's default ids
+``1..n`` one superpixel was never hidden; here the masks have one column per distinct segment id
+(in sorted order: :meth:`ImageExplanation.feature_columns` maps ids to columns), so every
+superpixel can be hidden and no missing id becomes a feature.
 """
 
 from __future__ import annotations
@@ -270,6 +271,7 @@ class LimeImageExplainer(ExplainManyMixin):
                 model_regressor=model_regressor,
                 class_names=class_names,
                 default_class_names=False,
+                feature_ids=perturbation.segment_ids,
                 groups=groups,
                 stability_k=stability_k,
                 design=design,

@@ -142,12 +142,29 @@ class ImageDomainMapper(DomainMapper):
             self._segment_ids, self._segment_index = compact_segments(self.segments)
         return self._segment_index
 
-    def feature_name(self, position: int) -> str:
-        """``'superpixel <id>'`` for the superpixel at ``position``."""
-        return f"superpixel {self.segment_ids[int(position)]}"
+    def columns_of(self, feature_ids: Any) -> np.ndarray:
+        """Positions among :attr:`segment_ids` of feature ids (segment ids), checked."""
+        ids = np.asarray(feature_ids).ravel()
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"feature ids must be integer segment ids; got {describe(ids)}")
+        segment_ids = self.segment_ids
+        columns = np.searchsorted(segment_ids, ids).astype(np.intp)
+        columns = np.minimum(columns, max(len(segment_ids) - 1, 0))
+        unknown = ids[(len(segment_ids) == 0) | (segment_ids[columns] != ids)] if ids.size else ids
+        if unknown.size:
+            raise ValueError(
+                "feature ids must be segment ids of the explanation's segments (from "
+                f"{int(segment_ids.min())} to {int(segment_ids.max())}); got "
+                f"{unknown[:5].tolist()}"
+            )
+        return columns
+
+    def feature_name(self, feature_id: int) -> str:
+        """``'superpixel <id>'`` for feature (segment id) ``feature_id``."""
+        return f"superpixel {int(feature_id)}"
 
     def map_exp_ids(self, exp: list, **kwargs: Any) -> list:
-        """Map ``[(position, weight), ...]`` to ``[('superpixel <id>', weight), ...]``."""
+        """Map ``[(segment id, weight), ...]`` to ``[('superpixel <id>', weight), ...]``."""
         return [(self.feature_name(f), w) for f, w in exp]
 
     def visualize_instance_html(
@@ -167,7 +184,7 @@ class ImageDomainMapper(DomainMapper):
 
         Parameters
         ----------
-        exp : list of (position, weight)
+        exp : list of (segment id, weight)
         label : int
             The explained label (shown in the title).
         div_name, exp_object_name : str
@@ -190,8 +207,10 @@ class ImageDomainMapper(DomainMapper):
         drawn = self.image
         if display_image is not None:
             drawn = check_display_image(display_image, np.shape(self.image))
+        columns = self.columns_of([f for f, _ in exp]).tolist()
+        by_position = [(c, w) for c, (_, w) in zip(columns, exp, strict=True)]
         png, width, height = render_explanation_png(
-            drawn, self.segment_index, exp, num_features=num_features, max_size=max_size
+            drawn, self.segment_index, by_position, num_features=num_features, max_size=max_size
         )
         data = base64.b64encode(png).decode("ascii")
         title = f"Superpixels for {label_name if label_name is not None else f'label {label}'}"
@@ -228,7 +247,9 @@ class ImageExplanation(Explanation):
     ----------
     image, segments : numpy.ndarray
     local_exp : dict
-        ``{label: [(position, weight), ...]}``; ``position`` indexes ``segment_ids``.
+        ``{label: [(segment id, weight), ...]}``: as in lime, feature ``f`` is the superpixel
+        ``segments == f`` (whatever the segmentation's numbering; every superpixel can be
+        hidden). :meth:`feature_columns` gives their columns in the masks / ``state``.
     intercept, score, local_pred, fidelity : dict
         Per label (see :class:`~limewidgets.engine.explanation.Explanation`).
     top_labels : list of int or None
@@ -282,8 +303,17 @@ class ImageExplanation(Explanation):
 
     @property
     def segment_ids(self) -> np.ndarray:
-        """Sorted distinct superpixel ids: feature ``j`` is superpixel ``segment_ids[j]``."""
+        """Sorted distinct superpixel ids: column ``j`` of the masks is ``segment_ids[j]``."""
         return self.domain_mapper.segment_ids
+
+    def feature_columns(self, feature_ids: Any) -> np.ndarray:
+        """Mask columns (positions among :attr:`segment_ids`) of feature ids (segment ids)."""
+        return self.domain_mapper.columns_of(feature_ids)
+
+    def feature_ids(self, columns: Any) -> np.ndarray:
+        """Segment ids of mask columns."""
+        cols = np.asarray(columns, dtype=np.intp).ravel()
+        return np.asarray(self.segment_ids)[cols].astype(np.int64)
 
     @property
     def segment_index(self) -> np.ndarray:
@@ -362,7 +392,7 @@ class ImageExplanation(Explanation):
 
         def region(ids: list) -> np.ndarray:
             chosen = np.zeros(n, dtype=bool)
-            chosen[_check_positions(ids, n)] = True
+            chosen[self.feature_columns(np.asarray(ids, dtype=np.int64))] = True
             return chosen[index]
 
         if positive_only or negative_only:

@@ -512,6 +512,9 @@ class ExplanationUncertainty:
     refit : callable, optional
         ``refit(index) -> {label: local_exp}`` for an estimator that is not the plain weighted
         ridge (then :func:`bootstrap_refit` is used).
+    feature_ids : numpy.ndarray, optional
+        The feature id of each column of ``data`` when it is not the column number (images:
+        the sorted segment ids); ``weight_std`` is keyed by these ids.
     """
 
     def __init__(
@@ -527,8 +530,10 @@ class ExplanationUncertainty:
         stability_k: int | None = None,
         mirror: dict | None = None,
         refit: Any = None,
+        feature_ids: np.ndarray | None = None,
     ) -> None:
         self.refit = refit
+        self.feature_ids = None if feature_ids is None else np.asarray(feature_ids)
         self.data = data
         self.outputs = np.asarray(outputs)
         self.weights = np.asarray(weights, dtype=float)
@@ -555,9 +560,16 @@ class ExplanationUncertainty:
         for label in self.labels:
             y = self.outputs[:, label] if self.outputs.ndim == 2 else self.outputs
             exp = local_exp[label]
-            out[label] = prepared.label(
+            ids = self.feature_ids
+            if ids is not None:  # feature ids -> columns of data, and back for weight_std
+                column = {int(f): j for j, f in enumerate(ids.tolist())}
+                exp = [(column[int(f)], w) for f, w in exp]
+            result = prepared.label(
                 y, exp, self.num_features, self.feature_selection, self.alpha, self.k_for(len(exp))
             )
+            if ids is not None:
+                result.weight_std = {int(ids[j]): s for j, s in result.weight_std.items()}
+            out[label] = result
         return out
 
     def __call__(self, explanation: Any) -> tuple[dict, dict]:

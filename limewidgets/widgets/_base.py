@@ -238,13 +238,20 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         payload = {}
         for label in labels:
             weights = sorted(explanation.local_exp[label], key=lambda fw: -abs(float(fw[1])))
+            # The browser indexes features by their position in `state` (for images not the
+            # segment id that local_exp uses).
+            positions = explanation.feature_columns([f for f, _ in weights]).tolist()
             std = per_label("weight_std", label) or {}
-            errors = [[int(f), finite_or_none(std.get(f))] for f, _ in weights if f in std]
+            errors = [
+                [p, finite_or_none(std.get(f))]
+                for p, (f, _) in zip(positions, weights, strict=True)
+                if f in std
+            ]
             stability = finite_or_none(per_label("stability", label))
             k = getattr(explanation, "stability_k", None)
             payload[str(label)] = {
                 "intercept": finite_or_none(per_label("intercept", label)) or 0.0,
-                "weights": [[int(f), float(w)] for f, w in weights],
+                "weights": [[p, float(w)] for p, (_, w) in zip(positions, weights, strict=True)],
                 "score": finite_or_none(per_label("score", label)),
                 "fidelity": finite_or_none(per_label("fidelity", label)),
                 "local_pred": finite_or_none(per_label("local_pred", label)),
@@ -502,6 +509,8 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
                 self.explanation, self.classifier_fn, label, max_queries=budget, **kwargs
             )
         payload = result.to_dict()
+        if result.searched == "remove":  # the trait lists positions in state (see CONTRACT.md)
+            payload["features"] = self.explanation.feature_columns(result.features).tolist()
         payload["request"] = 0
         self.counterfactual = payload
         return payload

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,15 @@ class MaskExplanationWidget(ExplanationWidget):
         return check_mask_values(super()._validate_state(values))
 
     def _check_feature(self, feature_id: Any) -> int:
-        return check_feature_id(feature_id, int(self.perturbation.n_features))
+        """The ``state`` position of feature ``feature_id`` (an id as in ``local_exp``)."""
+        n_features = int(self.perturbation.n_features)
+        if isinstance(feature_id, (bool, np.bool_)) or not isinstance(feature_id, numbers.Integral):
+            return check_feature_id(feature_id, n_features)  # raises the TypeError
+        try:  # image feature ids are segment ids, at another position in state
+            position = int(self.explanation.feature_columns([int(feature_id)])[0])
+        except ValueError as err:
+            raise ValueError(f"feature_id must be a feature of the explanation: {err}") from err
+        return check_feature_id(position, n_features)
 
     def toggle(self, feature_id: int) -> None:
         """Remove a kept feature, or put a removed one back (then re-query the model).
@@ -31,11 +40,11 @@ class MaskExplanationWidget(ExplanationWidget):
         Parameters
         ----------
         feature_id : int
-            The feature's id (its position in ``state``).
+            The feature's id, as in ``local_exp`` (text: the word's id; image: the segment id).
         """
-        feature_id = self._check_feature(feature_id)
+        position = self._check_feature(feature_id)
         row = self._validate_state(self.state).copy()
-        row[feature_id] = 1.0 - row[feature_id]
+        row[position] = 1.0 - row[position]
         self._set_state(row)
 
     def _top_positive(self, k: int | None) -> np.ndarray:
@@ -43,7 +52,8 @@ class MaskExplanationWidget(ExplanationWidget):
         weights = self.explanation.local_exp[self._weights_key()]
         positive = [(int(f), float(w)) for f, w in weights if float(w) > 0]
         positive.sort(key=lambda fw: -fw[1])
-        return np.array([f for f, _ in positive[:k]], dtype=int)
+        # local_exp holds feature ids; state is indexed by position (they differ for images).
+        return self.explanation.feature_columns([f for f, _ in positive[:k]])
 
     def _weights_key(self) -> int:
         return self.label if self.explanation.mode == "classification" else self.labels[0]
@@ -74,6 +84,6 @@ class MaskExplanationWidget(ExplanationWidget):
 
     @property
     def removed_features(self) -> list[int]:
-        """Ids of the features currently removed (0 in ``state``)."""
+        """Ids of the features currently removed (0 in ``state``), as in ``local_exp``."""
         row = self._validate_state(self.state)
-        return [int(i) for i in np.flatnonzero(row == 0)]
+        return [int(f) for f in self.explanation.feature_ids(np.flatnonzero(row == 0))]

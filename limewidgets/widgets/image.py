@@ -151,7 +151,10 @@ class ImageExplanationWidget(MaskExplanationWidget):
 
     @property
     def segment_index(self) -> np.ndarray:
-        """``(H, W)`` map of superpixel positions ``0..n-1`` (feature ids) at full size."""
+        """``(H, W)`` map of superpixel positions ``0..n-1`` in ``state`` at full size.
+
+        Position ``j`` is the feature (segment id) ``explanation.segment_ids[j]``.
+        """
         return np.asarray(self.perturbation.segment_index)
 
     def _kind_traits(self) -> dict:
@@ -211,7 +214,7 @@ class ImageExplanationWidget(MaskExplanationWidget):
 
     # ------------------------------------------------------------------ Python API
     def feature_at(self, row: int, col: int) -> int:
-        """The feature id (superpixel position) of the full-size pixel ``(row, col)``."""
+        """The feature id (segment id, as in ``local_exp``) of the full-size pixel ``(row, col)``."""
         segment_index = self.segment_index
         height, width = segment_index.shape
         for name, value, size in (("row", row, height), ("col", col, width)):
@@ -219,7 +222,7 @@ class ImageExplanationWidget(MaskExplanationWidget):
                 raise TypeError(f"{name} must be an integer pixel index; got {describe(value)}")
             if not 0 <= value < size:
                 raise ValueError(f"{name} must be in [0, {size - 1}]; got {value}")
-        return int(segment_index[row, col])
+        return int(self.explanation.feature_ids([segment_index[row, col]])[0])
 
     def toggle_pixel(self, row: int, col: int) -> None:
         """Toggle the superpixel containing the full-size pixel ``(row, col)`` (a click)."""

@@ -81,18 +81,20 @@ def test_top_features_are_the_blocks_the_model_looks_at(ids, num_features):
     image = bright_image()
     exp = explain(image, grid(ids), num_features=num_features)
     features = exp.local_exp[1]
-    assert sorted(f for f, _ in features[:4]) == TOP_LEFT
+    # Feature ids are the segment ids themselves (lime's meaning), whatever the numbering.
+    seg_ids = np.arange(16) if ids is None else np.asarray(ids)
+    top_ids = sorted(int(seg_ids[p]) for p in TOP_LEFT)
+    assert sorted(f for f, _ in features[:4]) == top_ids
     assert all(w > 0 for _, w in features[:4])
     # The model is linear in the masks: hiding block b (hide_color 0) lowers P(1) by its mean
     # brightness / 4. Ridge(alpha=1) shrinks the weights by a few per cent.
-    expected = {p: image[grid() == p].mean() / 255.0 / 4 for p in TOP_LEFT}
+    expected = {int(seg_ids[p]): image[grid() == p].mean() / 255.0 / 4 for p in TOP_LEFT}
     for f, w in features[:4]:
         assert w == pytest.approx(expected[f], rel=0.06)
     assert all(abs(w) < 0.01 for _, w in features[4:])  # ridge leaks a little
     assert exp.score[1] > 0.99 and exp.fidelity[1] > 0.99
     names = [name for name, _ in exp.as_list(1)[:4]]
-    seg_ids = np.arange(16) if ids is None else np.asarray(ids)
-    assert sorted(names) == sorted(f"superpixel {seg_ids[p]}" for p in TOP_LEFT)
+    assert sorted(names) == sorted(f"superpixel {f}" for f in top_ids)
 
 
 def test_every_superpixel_is_hidden_in_some_sample_for_any_ids():
@@ -376,8 +378,8 @@ def test_labels_argument_and_unexplained_labels():
 def lime_reference_image_and_mask(
     image, segments, exp, positive_only, negative_only, hide_rest, num_features, min_weight
 ):
-    """lime 0.2.0.1's loop, with features as positions into the sorted segment ids."""
-    ids = np.unique(segments)
+    """lime 0.2.0.1's loop: feature ``f`` is the superpixel ``segments == f``."""
+    ids = {int(f): int(f) for f in np.unique(segments)}
     mask = np.zeros(segments.shape, segments.dtype)
     temp = np.zeros(image.shape) if hide_rest else image.copy()
     if positive_only:
@@ -418,7 +420,8 @@ def test_get_image_and_mask_matches_lime_semantics(options):
     exp = ImageExplanation(image, segments)
     weights = np.linspace(-0.3, 0.3, 16)
     order = np.argsort(-np.abs(weights), kind="stable")
-    exp.local_exp[3] = [(int(p), float(weights[p])) for p in order]
+    ids = np.unique(segments)
+    exp.local_exp[3] = [(int(ids[p]), float(weights[p])) for p in order]
     full = dict(
         positive_only=True, negative_only=False, hide_rest=False, num_features=5, min_weight=0.0
     )

@@ -66,8 +66,11 @@ def test_common_traits(case):
     assert widget.static is False and widget.pending is False and widget.error == ""
     for label in widget.labels:
         payload = widget.explanations[str(label)]
+        # Weights are sent by position in state (for images not the segment id).
+        pairs = explanation.local_exp[label]
+        positions = explanation.feature_columns([f for f, _ in pairs])
         assert payload["weights"] == [
-            [int(f), pytest.approx(w)] for f, w in explanation.local_exp[label]
+            [int(p), pytest.approx(w)] for p, (_, w) in zip(positions, pairs, strict=True)
         ]
         magnitudes = [abs(w) for _, w in payload["weights"]]
         assert magnitudes == sorted(magnitudes, reverse=True)
@@ -346,10 +349,11 @@ def test_toggle_hide_keep_reset(kind, request):
     recorder = RecordingModel(model)
     widget = WIDGETS[kind](explanation, recorder, threaded=False, num_features=2)
     n = explanation.perturbation.n_features
-    widget.toggle(1)
+    second = int(explanation.feature_ids([1])[0])  # the feature at position 1 of state
+    widget.toggle(second)
     assert widget.state == [1] + [0] + [1] * (n - 2) and widget.state_id == 1
-    assert widget.removed_features == [1]
-    widget.toggle(1)
+    assert widget.removed_features == [second]
+    widget.toggle(second)
     assert widget.state == [1] * n and widget.state_id == 2
     label = widget.label
     positive = sorted((w, f) for f, w in explanation.local_exp[label] if w > 0)[::-1]
@@ -357,15 +361,18 @@ def test_toggle_hide_keep_reset(kind, request):
     widget.hide_top()
     assert widget.removed_features == top2
     widget.keep_top(1)
-    assert [i for i, v in enumerate(widget.state) if v == 1] == [positive[0][1]]
+    kept = [i for i, v in enumerate(widget.state) if v == 1]
+    assert kept == explanation.feature_columns([positive[0][1]]).tolist()
     widget.reset()
     assert widget.state == [1] * n
     # Five edits, four model calls: reset goes back to the all-ones mask already answered
     # after the second toggle, so the query cache answers it.
     assert len(recorder.calls) == 4 and widget.real_state_id == widget.state_id == 5
     assert widget.real_from_cache and widget.cache_hits == 1
-    with pytest.raises(ValueError, match=r"feature_id must be in \[0, "):
-        widget.toggle(n)
+    # Text ids are positions; image ids are segment ids (here 10, 20, ..., 160).
+    outside = n if kind == "text" else int(explanation.segment_ids.max()) + 1
+    with pytest.raises(ValueError, match=r"feature_id must be (in \[0, |a feature of the expl)"):
+        widget.toggle(outside)
     with pytest.raises(TypeError, match="feature_id must be an integer"):
         widget.toggle("good")
 

@@ -126,10 +126,11 @@ def test_click_pixel_toggles_its_superpixel(image_explanation, image_model):
     recorder = RecordingModel(image_model)
     widget = ImageExplanationWidget(image_explanation, recorder, threaded=False)
     perturbation = image_explanation.perturbation
-    assert widget.feature_at(0, 0) == 0
-    assert widget.feature_at(20, 40) == 6  # block row 1, column 2: id 70 is position 6
+    assert widget.feature_at(0, 0) == 10
+    assert widget.feature_at(20, 40) == 70  # block row 1, column 2: id 70 (position 6)
     widget.toggle_pixel(20, 40)
-    assert widget.removed_features == [6]
+    assert widget.removed_features == [70]
+    assert widget.state[6] == 0 and sum(widget.state) == len(widget.state) - 1
     sent = recorder.calls[0]
     assert sent.shape == (1, 64, 64, 3) and sent.dtype == np.uint8
     expected = image_explanation.image.copy()
@@ -218,7 +219,7 @@ def test_other_image_types(variant, image_data):
         np.testing.assert_array_equal(decoded, image)
     else:
         np.testing.assert_array_equal(decoded, np.dstack([image] * 3))
-    widget.toggle(3)
+    widget.toggle(int(explanation.feature_ids([3])[0]))
     sent = recorder.calls[0]
     np.testing.assert_array_equal(
         sent, explanation.perturbation.make_instances(np.asarray([widget.state]))
