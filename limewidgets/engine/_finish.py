@@ -27,7 +27,7 @@ belong in the explainers' sampling code, not here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ from ._validation import check_positive_int, describe
 from .base import LimeBase
 from .efficient import SampleDesign, estimate, lime_design
 from .explanation import Explanation
+from .perturbation import Perturbation
 from .uncertainty import ExplanationUncertainty
 
 __all__ = [
@@ -149,12 +150,16 @@ def finish_explanation(
     interpretable: Any,
     outputs: np.ndarray,
     distances: np.ndarray,
-    weights: np.ndarray,
     labels: Sequence[int],
     top_labels: int | None,
     num_features: int,
     feature_selection: str,
     model_regressor: Any,
+    classifier_fn: Callable[..., Any],
+    samples: Any,
+    binary_samples: bool = True,
+    perturbation: Perturbation | None = None,
+    weights: np.ndarray | None = None,
     class_names: Any = None,
     default_class_names: bool = True,
     model_name: str = "classifier_fn",
@@ -178,14 +183,25 @@ def finish_explanation(
     outputs : numpy.ndarray
         The model's outputs, ``(num_samples, n_classes)`` (classification) or
         ``(num_samples,)`` (regression).
-    distances, weights : numpy.ndarray of shape (num_samples,)
-        Distances to the instance and their kernel weights.
+    distances : numpy.ndarray of shape (num_samples,)
+        Distances to the instance.
     labels : sequence of int
         Labels asked for (ignored with ``top_labels`` and in regression).
     top_labels : int or None
         Explain the ``top_labels`` most probable labels instead (see :func:`rank_labels`).
     num_features, feature_selection, model_regressor
         As in :meth:`LimeBase.fit_labels`.
+    classifier_fn : callable
+        The model; stored on the explanation (widgets and counterfactuals re-query it).
+    samples : array-like of shape (num_samples, n_features)
+        The samples in the perturbation's edit space (masks, raw rows), kept in the
+        explanation's query cache; ``binary_samples`` says they are 0/1 masks.
+    binary_samples : bool, default=True
+    perturbation : Perturbation, optional
+        Stored on the explanation when given (the image explanation gets its own at
+        construction).
+    weights : numpy.ndarray of shape (num_samples,), optional
+        Kernel weights; default ``base.kernel_fn(distances)``.
     class_names : sequence or None
     default_class_names : bool, default=True
         See :func:`resolve_class_names` (classification only).
@@ -211,6 +227,13 @@ def finish_explanation(
     ValueError
         If a requested label is not a column of ``outputs``, or there are too few class names.
     """
+    explanation.classifier_fn = classifier_fn
+    if perturbation is not None:
+        explanation.perturbation = perturbation
+    explanation.num_samples = int(outputs.shape[0])
+    explanation.store_samples(samples, outputs, binary=binary_samples)
+    if weights is None:
+        weights = base.kernel_fn(distances)
     if explanation.mode == "classification":
         n_classes = outputs.shape[1]
         explanation.class_names = resolve_class_names(

@@ -254,16 +254,14 @@ class LimeImageExplainer(ExplainManyMixin):
             explanation = ImageExplanation(
                 image, perturbation.segments, hide_color=hide_color, perturbation=perturbation
             )
-            explanation.classifier_fn = classifier_fn
-            explanation.num_samples = data.shape[0]
-            explanation.store_samples(data, outputs)
             return finish_explanation(
                 explanation,
                 self.base,
                 interpretable=data,
                 outputs=outputs,
                 distances=distances,
-                weights=self.base.kernel_fn(distances),
+                classifier_fn=classifier_fn,
+                samples=data,
                 labels=requested,
                 top_labels=top_labels,
                 num_features=num_features,

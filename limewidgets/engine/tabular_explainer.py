@@ -459,17 +459,16 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
                 class_names=None,
                 random_state=self.random_state,
             )
-            explanation.classifier_fn = predict_fn
-            explanation.perturbation = perturbation
-            explanation.num_samples = raw.shape[0]
-            explanation.store_samples(raw, outputs, binary=False)
             return finish_explanation(
                 explanation,
                 self.base,
                 interpretable=interpretable,
                 outputs=outputs,
                 distances=distances,
-                weights=self.base.kernel_fn(distances),
+                classifier_fn=predict_fn,
+                samples=raw,
+                binary_samples=False,
+                perturbation=perturbation,
                 labels=labels,
                 top_labels=top_labels,
                 num_features=num_features,

@@ -418,17 +418,15 @@ class LimeTextExplainer(ExplainManyMixin):
             explanation = TextExplanation(
                 domain_mapper=TextDomainMapper(indexed_string), random_state=self.random_state
             )
-            explanation.classifier_fn = classifier_fn
-            explanation.perturbation = perturbation
-            explanation.num_samples = masks.shape[0]
-            explanation.store_samples(masks, predictions)
             return finish_explanation(
                 explanation,
                 self.base,
                 interpretable=masks,
                 outputs=predictions,
                 distances=distances,
-                weights=self.base.kernel_fn(distances),
+                classifier_fn=classifier_fn,
+                samples=masks,
+                perturbation=perturbation,
                 labels=labels,
                 top_labels=top_labels,
                 num_features=num_features,
