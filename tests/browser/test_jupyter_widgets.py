@@ -277,6 +277,10 @@ def test_screenshots_light_and_dark(live: LiveNotebook, screenshot_dir: Path) ->
         pytest.skip("screenshots are taken in JupyterLab only")
     if "image" in KINDS:
         wait_until_painted(live.page, live.root("image").query_selector("[data-testid=lw-canvas]"))
+    # Tall enough that the image widget (legend included) fits inside the notebook panel, which
+    # clips element screenshots; no focus ring left over from earlier keyboard tests.
+    viewport = live.page.viewport_size
+    live.page.set_viewport_size({"width": 1280, "height": 2200})
     try:
         for theme, suffix in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
             live.notebook.set_theme(theme)
@@ -284,6 +288,8 @@ def test_screenshots_light_and_dark(live: LiveNotebook, screenshot_dir: Path) ->
             for kind in KINDS:
                 root = live.root(kind)
                 root.scroll_into_view_if_needed()
+                live.page.evaluate("() => document.activeElement && document.activeElement.blur()")
+                live.page.mouse.move(0, 0)
                 path = screenshot_dir / f"{kind}-{suffix}.png"
                 root.screenshot(path=str(path), animations="disabled")
                 assert path.stat().st_size > 5_000
@@ -295,6 +301,8 @@ def test_screenshots_light_and_dark(live: LiveNotebook, screenshot_dir: Path) ->
                 assert sum(color) / 3 > 128, f"dark theme text colour is dark: {color}"
     finally:
         live.notebook.set_theme("JupyterLab Light")
+        if viewport:
+            live.page.set_viewport_size(viewport)
 
 
 @pytest.mark.skipif("image" not in KINDS, reason="image widget not selected")
