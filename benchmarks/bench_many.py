@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             with quiet():
                 cluster = LocalCluster(
-                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
                 )
                 client = Client(cluster)
                 client.wait_for_workers(2, timeout=120)

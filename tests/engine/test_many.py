@@ -404,7 +404,7 @@ def test_submodular_pick_same_for_every_n_jobs(table):
 def _dask_client():
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = distributed.Client(cluster)
     client.wait_for_workers(2, timeout=120)
