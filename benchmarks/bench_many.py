@@ -318,6 +318,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     parser.add_argument(
+        "--cases", nargs="*", default=["tabular", "image"], choices=["tabular", "image"]
+    )
+    parser.add_argument(
         "--figure",
         type=Path,
         default=Path(__file__).resolve().parent.parent
@@ -349,84 +352,10 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict[str, Any] = {"cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
     print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f}")
     try:
-        training, names, forest, rows = tabular_case(max([args.rows, *args.scaling]))
-        model = forest.predict_proba
-        main_rows = rows[: args.rows]
-        cpu: dict[str, float] = {}
-        times = interleaved(
-            tabular_methods(training, names, model, main_rows, backends), args.repeat, cpu
-        )
-        results["tabular"] = table(
-            f"Tabular: {args.rows} breast-cancer rows x {TABULAR_SAMPLES} samples, random forest "
-            f"(best of {args.repeat} interleaved rounds)",
-            args.rows,
-            times,
-            cpu,
-        )
-
-        # Where the time goes, in this process.
-        from lime.lime_tabular import LimeTabularExplainer as LimeExplainer
-
-        from limewidgets import LimeTabularExplainer
-
-        sub = main_rows[: min(100, args.rows)]
-        lime_wall, lime_model, lime_calls = model_share(
-            lambda m: [LimeExplainer(training, random_state=0).explain_instance(r, m, num_samples=TABULAR_SAMPLES) for r in sub],
-            model,
-        )  # fmt: skip
-        ours_wall, ours_model, ours_calls = model_share(
-            lambda m: LimeTabularExplainer(training, random_state=0).explain_many(
-                sub, m, num_samples=TABULAR_SAMPLES, progress_bar=False
-            ),
-            model,
-        )
-        results["tabular_model_share"] = {
-            "rows": len(sub),
-            "lime": {"wall": lime_wall, "model": lime_model, "calls": lime_calls},
-            "explain_many n_jobs=1": {"wall": ours_wall, "model": ours_model, "calls": ours_calls},
-        }
-        print(
-            f"\nModel time on {len(sub)} rows, in process: lime's loop {lime_model:.2f} s of "
-            f"{lime_wall:.2f} s in {lime_calls} calls; explain_many n_jobs=1 {ours_model:.2f} s "
-            f"of {ours_wall:.2f} s in {ours_calls} calls"
-        )
-
-        # Growth with the number of rows.
-        scaling: dict[str, dict[int, float]] = {name: {} for name in times}
-        for n in args.scaling:
-            subset = rows[:n]
-            methods = tabular_methods(training, names, model, subset, backends)
-            if n == args.rows:
-                point = dict(times)
-            else:
-                if n > 500 and not args.full:
-                    methods.pop("lime loop")
-                point = interleaved(methods, 1)
-            for name, seconds in point.items():
-                scaling[name][n] = seconds
-        results["tabular_scaling"] = {
-            name: {str(k): v for k, v in pts.items()} for name, pts in scaling.items()
-        }
-        print("\nTabular: wall time (s) vs rows")
-        print("| method | " + " | ".join(f"{n} rows" for n in args.scaling) + " |")
-        print("|---|" + "---:|" * len(args.scaling))
-        for name, pts in scaling.items():
-            cells = [f"{pts[n]:.1f}" if n in pts else "-" for n in args.scaling]
-            print(f"| {name} | " + " | ".join(cells) + " |")
-        scaling_figure(scaling, args.figure)
-        print(f"(figure: {args.figure})")
-
-        images = image_case(args.images)
-        cnn = SmallCNN()
-        cpu = {}
-        times = interleaved(image_methods(images, cnn, backends), args.repeat, cpu)
-        results["image"] = table(
-            f"Image: {args.images} photos (48 x 48) x {IMAGE_SAMPLES} samples, numpy CNN "
-            f"(best of {args.repeat} interleaved rounds)",
-            args.images,
-            times,
-            cpu,
-        )
+        if "tabular" in args.cases:
+            run_tabular(args, backends, results)
+        if "image" in args.cases:
+            run_image(args, backends, results)
     finally:
         if client is not None:
             with quiet():
@@ -437,6 +366,89 @@ def main(argv: list[str] | None = None) -> dict:
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2))
     return results
+
+
+def run_tabular(args: Any, backends: set, results: dict) -> None:
+    training, names, forest, rows = tabular_case(max([args.rows, *args.scaling]))
+    model = forest.predict_proba
+    main_rows = rows[: args.rows]
+    cpu: dict[str, float] = {}
+    times = interleaved(
+        tabular_methods(training, names, model, main_rows, backends), args.repeat, cpu
+    )
+    results["tabular"] = table(
+        f"Tabular: {args.rows} breast-cancer rows x {TABULAR_SAMPLES} samples, random forest "
+        f"(best of {args.repeat} interleaved rounds)",
+        args.rows,
+        times,
+        cpu,
+    )
+
+    # Where the time goes, in this process.
+    from lime.lime_tabular import LimeTabularExplainer as LimeExplainer
+
+    from limewidgets import LimeTabularExplainer
+
+    sub = main_rows[: min(100, args.rows)]
+    lime_wall, lime_model, lime_calls = model_share(
+        lambda m: [LimeExplainer(training, random_state=0).explain_instance(r, m, num_samples=TABULAR_SAMPLES) for r in sub],
+        model,
+    )  # fmt: skip
+    ours_wall, ours_model, ours_calls = model_share(
+        lambda m: LimeTabularExplainer(training, random_state=0).explain_many(
+            sub, m, num_samples=TABULAR_SAMPLES, progress_bar=False
+        ),
+        model,
+    )
+    results["tabular_model_share"] = {
+        "rows": len(sub),
+        "lime": {"wall": lime_wall, "model": lime_model, "calls": lime_calls},
+        "explain_many n_jobs=1": {"wall": ours_wall, "model": ours_model, "calls": ours_calls},
+    }
+    print(
+        f"\nModel time on {len(sub)} rows, in process: lime's loop {lime_model:.2f} s of "
+        f"{lime_wall:.2f} s in {lime_calls} calls; explain_many n_jobs=1 {ours_model:.2f} s "
+        f"of {ours_wall:.2f} s in {ours_calls} calls"
+    )
+
+    # Growth with the number of rows.
+    scaling: dict[str, dict[int, float]] = {name: {} for name in times}
+    for n in args.scaling:
+        subset = rows[:n]
+        methods = tabular_methods(training, names, model, subset, backends)
+        if n == args.rows:
+            point = dict(times)
+        else:
+            if n > 500 and not args.full:
+                methods.pop("lime loop")
+            point = interleaved(methods, 1)
+        for name, seconds in point.items():
+            scaling[name][n] = seconds
+    results["tabular_scaling"] = {
+        name: {str(k): v for k, v in pts.items()} for name, pts in scaling.items()
+    }
+    print("\nTabular: wall time (s) vs rows")
+    print("| method | " + " | ".join(f"{n} rows" for n in args.scaling) + " |")
+    print("|---|" + "---:|" * len(args.scaling))
+    for name, pts in scaling.items():
+        cells = [f"{pts[n]:.1f}" if n in pts else "-" for n in args.scaling]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    scaling_figure(scaling, args.figure)
+    print(f"(figure: {args.figure})")
+
+
+def run_image(args: Any, backends: set, results: dict) -> None:
+    images = image_case(args.images)
+    cnn = SmallCNN()
+    cpu = {}
+    times = interleaved(image_methods(images, cnn, backends), args.repeat, cpu)
+    results["image"] = table(
+        f"Image: {args.images} photos (48 x 48) x {IMAGE_SAMPLES} samples, numpy CNN "
+        f"(best of {args.repeat} interleaved rounds)",
+        args.images,
+        times,
+        cpu,
+    )
 
 
 if __name__ == "__main__":
