@@ -27,6 +27,7 @@ belong in the explainers' sampling code, not here.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -269,6 +270,7 @@ def finish_explanation(
         if feature_ids is not None:
             fit.exp = [(int(feature_ids[j]), w) for j, w in fit.exp]
         explanation.store_fit(label, fit)
+    options = (num_features, feature_selection, model_regressor)
     # Standard errors and stability of every label, computed from these samples when first
     # read (explaining costs no more than before; no model query either way).
     uncertainty = ExplanationUncertainty(
@@ -283,6 +285,9 @@ def finish_explanation(
         stability_k=stability_k,
         mirror={1: 0} if explanation.mode == "regression" else None,
         feature_ids=feature_ids,
+        refit=None
+        if design.control is None
+        else _refit(base, design, outputs, chosen, options, feature_ids),
     )
     explanation.set_uncertainty_source(uncertainty)
     explanation.stability_k = uncertainty.k_for(num_features)
@@ -295,3 +300,34 @@ def finish_explanation(
         explanation.local_exp[1] = list(explanation.local_exp[0])
         explanation.local_exp[0] = [(i, -w) for i, w in explanation.local_exp[1]]
     return explanation
+
+
+def _refit(
+    base: LimeBase,
+    design: Any,
+    outputs: np.ndarray,
+    labels: Any,
+    options: tuple,
+    feature_ids: Any = None,
+) -> Any:
+    """The design's own estimator, rerun on a subset of rows (for the uncertainty bootstrap)."""
+    num_features, feature_selection, model_regressor = options
+
+    def refit(index: np.ndarray) -> dict:
+        fits = estimate(
+            base,
+            design,
+            outputs,
+            labels,
+            num_features,
+            feature_selection=feature_selection,
+            model_regressor=copy.deepcopy(model_regressor),
+            index=index,
+        )
+        if feature_ids is None:
+            return {label: fit.exp for label, fit in fits.items()}
+        return {
+            label: [(int(feature_ids[j]), w) for j, w in fit.exp] for label, fit in fits.items()
+        }
+
+    return refit
