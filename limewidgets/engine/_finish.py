@@ -40,6 +40,9 @@ from .explanation import Explanation
 from .perturbation import Perturbation
 from .uncertainty import ExplanationUncertainty
 
+# Fewest independent units of a design for resampling them to be meaningful.
+_MIN_UNITS = 20
+
 __all__ = [
     "check_label_range",
     "check_top_labels",
@@ -256,7 +259,9 @@ def finish_explanation(
         design = lime_design(interpretable, weights)
     else:
         weights = design.sample_weight
-        groups = design.groups
+        # Too few independent units to resample (one scramble, one orthogonal block): the rows
+        # are treated as independent, as for 'stratified' -- conservative.
+        groups = design.groups if design.n_units >= _MIN_UNITS else None
     fits = estimate(
         base,
         design,

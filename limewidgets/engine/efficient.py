@@ -114,6 +114,11 @@ class SampleDesign:
         """Number of rows (model queries)."""
         return int(self.sample_weight.shape[0])
 
+    @property
+    def n_units(self) -> int:
+        """Number of independent units (distinct non-negative group ids)."""
+        return int(np.unique(self.groups[self.groups >= 0]).size)
+
 
 def lime_design(
     interpretable: Any, sample_weight: np.ndarray, sampler: str = "lime"
@@ -451,7 +456,7 @@ def text_design(
     num_samples: int,
     n_features: int,
     weigh: Callable[[np.ndarray], np.ndarray],
-    n_groups: int = 4,
+    n_groups: int = 1,
 ) -> tuple[np.ndarray, SampleDesign]:
     """Masks and design of ``sampler='efficient'`` for text (row 0 all ones).
 
@@ -500,7 +505,7 @@ def tabular_design(
     weigh: Callable[[np.ndarray], np.ndarray],
     codes: Callable[[np.ndarray], np.ndarray] | None,
     num_samples: int,
-    n_groups: int = 4,
+    n_groups: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, SampleDesign]:
     """Raw rows, their interpretable rows and the design of ``sampler='efficient'`` for tables.
 
@@ -516,8 +521,8 @@ def tabular_design(
         ``codes(raw)``: the bin or category index of every value (discretized explainers), used
         by the control variate; ``None`` without a discretizer.
     num_samples : int
-    n_groups : int, default=4
-        Independently scrambled blocks of rows.
+    n_groups : int, default=1
+        Independently scrambled blocks of rows (one scramble spreads the rows best: measured).
 
     Notes
     -----
