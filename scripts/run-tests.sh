@@ -3,7 +3,8 @@
 #
 # Python extras (test, docs, bench = lime 0.2.0.1 for side-by-side checks, lab, parallel = joblib,
 # cloudpickle, Dask and Ray for explain_many's backends), Debian's chromium for
-# the real-browser tests, the npm packages for the JS build and unit tests. Then: JS unit tests, a
+# the real-browser tests, the npm packages for the JS build and unit tests. Then: the JS format
+# check (prettier) and unit tests, a
 # rebuild of the shipped bundle that must equal the committed one, ruff, the docs build (warnings are
 # errors), a fresh Binder environment running the notebooks, and pytest (engine, compat, widgets,
 # notebooks, browser).
@@ -26,8 +27,8 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 
-step "JS: install, unit tests, rebuild the shipped bundle"
-(cd js && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
+step "JS: install, format check (prettier), unit tests, rebuild the shipped bundle"
+(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run format:check && npm test && npm run build)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     git diff --exit-code --stat -- limewidgets/static \
         || { echo "limewidgets/static differs from a fresh build of js/: run 'cd js && npm run build' and commit"; exit 1; }

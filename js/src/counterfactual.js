@@ -35,6 +35,7 @@ export function describeOutcome(found, { mode, classNames, threshold }) {
  * @returns {string}
  */
 export function summarizeCounterfactual(found, context) {
+  if (found.cancelled) return "Search cancelled.";
   if (!found.found) {
     return found.message ? `No counterfactual found: ${found.message}` : "No counterfactual found.";
   }
@@ -60,8 +61,11 @@ export function queriesNote(found) {
 }
 
 /**
- * The counterfactual search button and its result. Clicking increments `counterfactual_request`;
- * Python runs the search and sets `counterfactual`.
+ * The counterfactual search button, its Cancel button and its result. Clicking increments
+ * `counterfactual_request`; Python runs the search and sets `counterfactual`, whose `request` says
+ * which click it answers. Cancel sets `counterfactual_cancel` to the awaited request: Python stops
+ * the search at its next model call and answers with `cancelled: true`; the button is usable again
+ * at once.
  *
  * @param {object} model
  * @param {ReturnType<typeof createSubscriptions>} subscriptions
@@ -86,6 +90,8 @@ export function buildCounterfactual(
   // The request this view is waiting for; Python's answer carries the request it answers.
   let awaitedRequest = 0;
   let searching = false;
+  // The awaited search was cancelled here (its answer may still arrive, marked cancelled).
+  let cancelled = false;
   const button = h("button", {
     type: "button",
     class: "lw-w-button",
@@ -95,9 +101,27 @@ export function buildCounterfactual(
     on: {
       click: () => {
         searching = true;
+        cancelled = false;
         awaitedRequest = Number(model.get("counterfactual_request") ?? 0) + 1;
         model.set("counterfactual_request", awaitedRequest);
         model.save_changes();
+        update();
+      },
+    },
+  });
+  const cancel = h("button", {
+    type: "button",
+    class: "lw-w-button",
+    "data-testid": "lw-counterfactual-cancel",
+    text: "Cancel",
+    title: "stop the search (at its next model call)",
+    hidden: true,
+    on: {
+      click: () => {
+        model.set("counterfactual_cancel", awaitedRequest);
+        model.save_changes();
+        searching = false;
+        cancelled = true;
         update();
       },
     },
@@ -154,7 +178,10 @@ export function buildCounterfactual(
     const isStatic = Boolean(model.get("static"));
     button.disabled = isStatic || searching;
     button.title = isStatic ? "needs a live model: run the notebook to search" : searchTitle;
-    progress.textContent = searching ? "searching\u2026" : isStatic ? "needs a live model" : "";
+    cancel.hidden = !searching || isStatic;
+    if (searching) progress.textContent = "searching\u2026";
+    else if (isStatic) progress.textContent = "needs a live model";
+    else progress.textContent = cancelled ? "search cancelled" : "";
     const found = model.get("counterfactual") ?? {};
     if (!("found" in found)) {
       result.replaceChildren();
@@ -191,18 +218,17 @@ export function buildCounterfactual(
   };
   update();
   subscriptions.onChange(["counterfactual"], () => {
+    // Python answers every request, failed or cancelled ones too (with the request they answer).
     const answered = Number(model.get("counterfactual")?.request ?? awaitedRequest);
-    if (answered >= awaitedRequest) searching = false;
-    update();
-  });
-  subscriptions.onChange(["error"], () => {
-    // A failed search is reported through `error`; stop saying "searching".
-    if (model.get("error")) searching = false;
+    if (answered >= awaitedRequest) {
+      searching = false;
+      cancelled = false;
+    }
     update();
   });
   subscriptions.onChange(["static", "class_names", "feature_names", "counterfactual_threshold"], update);
   return h("div", { class: "lw-w-panel lw-w-cf" }, [
-    h("div", { class: "lw-w-buttons" }, [button, apply, progress]),
+    h("div", { class: "lw-w-buttons" }, [button, cancel, apply, progress]),
     thresholdField,
     result,
   ]);

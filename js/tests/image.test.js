@@ -326,6 +326,7 @@ function imageState(overrides = {}) {
     error: "",
     counterfactual: {},
     counterfactual_request: 0,
+    counterfactual_cancel: 0,
     static: false,
     label: 1,
     num_features: 5,

@@ -57,6 +57,7 @@ function textPageState() {
     error: "",
     counterfactual: {},
     counterfactual_request: 0,
+    counterfactual_cancel: 0,
     static: true,
     label: 1,
     num_features: 10,

@@ -76,6 +76,7 @@ function tabularState(overrides = {}) {
     error: "",
     counterfactual: {},
     counterfactual_request: 0,
+    counterfactual_cancel: 0,
     static: false,
     label: 1,
     num_features: 10,

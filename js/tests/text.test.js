@@ -64,6 +64,7 @@ function textState(overrides = {}) {
     error: "",
     counterfactual: {},
     counterfactual_request: 0,
+    counterfactual_cancel: 0,
     static: false,
     label: 1,
     num_features: 3,
@@ -468,6 +469,57 @@ describe("text widget counterfactual and cleanup", () => {
     expect(byTestId(el, "lw-counterfactual-result").firstChild.textContent).toBe(
       "No counterfactual found: no luck",
     );
+  });
+
+  it("searches any number of times in a row", () => {
+    const { el, model } = mount();
+    const search = byTestId(el, "lw-counterfactual");
+    for (const request of [1, 2, 3]) {
+      search.click();
+      expect(model.get("counterfactual_request")).toBe(request);
+      expect(search.disabled).toBe(true);
+      expect(byTestId(el, "lw-counterfactual-status").textContent).toBe("searching\u2026");
+      // A state error while searching is not the search's answer.
+      model.update("error", "ValueError: boom");
+      expect(search.disabled).toBe(true);
+      model.update("counterfactual", {
+        found: true,
+        features: [request],
+        label_before: 1,
+        label_after: 0,
+        request,
+      });
+      expect(search.disabled).toBe(false);
+      expect(byTestId(el, "lw-counterfactual-status").textContent).toBe("");
+      expect(byTestId(el, "lw-counterfactual-result").textContent).toContain("Removing 1 words");
+    }
+  });
+
+  it("cancels a search and is usable again at once", () => {
+    const { el, model } = mount();
+    const search = byTestId(el, "lw-counterfactual");
+    const cancel = byTestId(el, "lw-counterfactual-cancel");
+    expect(cancel.hidden).toBe(true);
+    search.click();
+    expect(cancel.hidden).toBe(false);
+    cancel.click();
+    expect(model.get("counterfactual_cancel")).toBe(1);
+    expect(model.saved.at(-1)).toEqual({ counterfactual_cancel: 1 });
+    expect(cancel.hidden).toBe(true);
+    expect(search.disabled).toBe(false);
+    expect(byTestId(el, "lw-counterfactual-status").textContent).toBe("search cancelled");
+    model.update("counterfactual", {
+      found: false,
+      features: [],
+      message: "search cancelled",
+      cancelled: true,
+      request: 1,
+    });
+    expect(byTestId(el, "lw-counterfactual-result").textContent).toContain("Search cancelled.");
+    expect(byTestId(el, "lw-counterfactual-result").textContent).not.toContain("No counterfactual found.");
+    search.click();
+    expect(model.get("counterfactual_request")).toBe(2);
+    expect(byTestId(el, "lw-counterfactual-status").textContent).toBe("searching\u2026");
   });
 
   it("cleanup removes every listener and the DOM", () => {

@@ -550,6 +550,7 @@ function describeOutcome(found, { mode, classNames, threshold }) {
   return `changes the prediction from ${className(classNames, found.label_before)} to ${className(classNames, found.label_after)}`;
 }
 function summarizeCounterfactual(found, context) {
+  if (found.cancelled) return "Search cancelled.";
   if (!found.found) {
     return found.message ? `No counterfactual found: ${found.message}` : "No counterfactual found.";
   }
@@ -575,6 +576,7 @@ function buildCounterfactual(model, subscriptions, {
 } = {}) {
   let awaitedRequest = 0;
   let searching = false;
+  let cancelled = false;
   const button2 = h("button", {
     type: "button",
     class: "lw-w-button",
@@ -584,9 +586,27 @@ function buildCounterfactual(model, subscriptions, {
     on: {
       click: () => {
         searching = true;
+        cancelled = false;
         awaitedRequest = Number(model.get("counterfactual_request") ?? 0) + 1;
         model.set("counterfactual_request", awaitedRequest);
         model.save_changes();
+        update();
+      }
+    }
+  });
+  const cancel = h("button", {
+    type: "button",
+    class: "lw-w-button",
+    "data-testid": "lw-counterfactual-cancel",
+    text: "Cancel",
+    title: "stop the search (at its next model call)",
+    hidden: true,
+    on: {
+      click: () => {
+        model.set("counterfactual_cancel", awaitedRequest);
+        model.save_changes();
+        searching = false;
+        cancelled = true;
         update();
       }
     }
@@ -640,7 +660,10 @@ function buildCounterfactual(model, subscriptions, {
     const isStatic = Boolean(model.get("static"));
     button2.disabled = isStatic || searching;
     button2.title = isStatic ? "needs a live model: run the notebook to search" : searchTitle;
-    progress.textContent = searching ? "searching…" : isStatic ? "needs a live model" : "";
+    cancel.hidden = !searching || isStatic;
+    if (searching) progress.textContent = "searching…";
+    else if (isStatic) progress.textContent = "needs a live model";
+    else progress.textContent = cancelled ? "search cancelled" : "";
     const found = model.get("counterfactual") ?? {};
     if (!("found" in found)) {
       result.replaceChildren();
@@ -678,16 +701,15 @@ function buildCounterfactual(model, subscriptions, {
   update();
   subscriptions.onChange(["counterfactual"], () => {
     const answered = Number(model.get("counterfactual")?.request ?? awaitedRequest);
-    if (answered >= awaitedRequest) searching = false;
-    update();
-  });
-  subscriptions.onChange(["error"], () => {
-    if (model.get("error")) searching = false;
+    if (answered >= awaitedRequest) {
+      searching = false;
+      cancelled = false;
+    }
     update();
   });
   subscriptions.onChange(["static", "class_names", "feature_names", "counterfactual_threshold"], update);
   return h("div", { class: "lw-w-panel lw-w-cf" }, [
-    h("div", { class: "lw-w-buttons" }, [button2, apply, progress]),
+    h("div", { class: "lw-w-buttons" }, [button2, cancel, apply, progress]),
     thresholdField,
     result
   ]);

@@ -28,15 +28,19 @@ def placeholder_esm(kind: str) -> str:
     )
 
 
-def bundle_source(kind: str) -> pathlib.Path | str:
-    """What ``_esm`` points at: ``static/<kind>.js`` when built, else a placeholder module."""
+def bundle_source(kind: str) -> str:
+    """The ``_esm`` of a kind: the text of ``static/<kind>.js`` when built, else a placeholder.
+
+    Text, not a path: for a path anywidget connects every instance to a file-change signal
+    with a strong reference, so no widget, closed or not, would ever be freed.
+    """
     path = bundle_path(kind)
-    return path if path.is_file() else placeholder_esm(kind)
+    return path.read_text(encoding="utf8") if path.is_file() else placeholder_esm(kind)
 
 
-def css_source() -> pathlib.Path | str:
-    """What ``_css`` points at: ``static/widgets.css`` when built, else an empty stylesheet."""
-    return CSS_PATH if CSS_PATH.is_file() else ""
+def css_source() -> str:
+    """The ``_css`` of the widgets: the text of ``static/widgets.css`` (empty when not built)."""
+    return CSS_PATH.read_text(encoding="utf8") if CSS_PATH.is_file() else ""
 
 
 def bundle_text(kind: str) -> str:
@@ -51,9 +55,3 @@ def bundle_text(kind: str) -> str:
         stacklevel=3,
     )
     return placeholder_esm(kind)
-
-
-def css_text() -> str:
-    """The shipped stylesheet's text (empty when it has not been built)."""
-    source = css_source()
-    return source.read_text(encoding="utf8") if isinstance(source, pathlib.Path) else source

@@ -14,10 +14,11 @@ costs at most two model calls: the one already running and the latest.
 from __future__ import annotations
 
 import numbers
+import os
 import pathlib
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import traitlets
@@ -25,12 +26,16 @@ import traitlets
 from ..engine._validation import check_callable, check_positive_int, describe
 from ..engine.batching import predict_in_batches
 from ..engine.counterfactual import DEFAULT_MAX_QUERIES, find_counterfactual
-from ..engine.explanation import LabelNotExplainedError
+from ..engine.explanation import Explanation, LabelNotExplainedError
 from ..engine.query_cache import QueryCache
 from ._contract import ExplanationTraits, check_state_values, finite_or_none, format_error
 from ._export import save_html
 from ._fallback import StaticFallbackMixin
 from ._worker import RequeryWorker
+
+
+class SearchCancelled(Exception):
+    """Raised inside a counterfactual search when the browser cancelled it."""
 
 
 class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
@@ -78,8 +83,8 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
 
     def __init__(
         self,
-        explanation: Any,
-        classifier_fn: Callable | None = None,
+        explanation: Explanation,
+        classifier_fn: Callable[[Any], Any] | None = None,
         *,
         label: int | None = None,
         num_features: int = 10,
@@ -98,9 +103,11 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
             raise TypeError(f"threaded must be True or False; got {describe(threaded)}")
         if not isinstance(reuse_answers, (bool, np.bool_)):
             raise TypeError(f"reuse_answers must be True or False; got {describe(reuse_answers)}")
-        self.explanation = explanation
+        # Duck-typed inside: each kind reads its own explanation's and perturbation's attributes,
+        # checked at run time by _check_explanation.
+        self.explanation: Any = explanation
         self.classifier_fn = classifier_fn
-        self.perturbation = explanation.perturbation
+        self.perturbation: Any = cast(Any, explanation.perturbation)
         self.threaded = bool(threaded)
         self.max_queries = check_positive_int("max_queries", max_queries, minimum=2)
         self._ready = False
@@ -113,6 +120,10 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         )
         self._latest_state_id = 0
         self.query_cache = self._make_cache(bool(reuse_answers))
+        # Counterfactual searches: requests up to this one are cancelled.
+        self._cancelled_request = 0
+        self._running_request: int | None = None
+        self._n_outputs = self._expected_outputs()
 
         mode = explanation.mode
         labels = self._explained_labels()
@@ -127,6 +138,8 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         self._initial = initial
         self._real_state = initial
         original = self._original_output()
+        if self._n_outputs is None and original:
+            self._n_outputs = len(original)
         values: dict[str, Any] = {
             "kind": self._kind,
             "mode": mode,
@@ -279,6 +292,17 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
             return []
         return self._query(self._initial)
 
+    def _expected_outputs(self) -> int | None:
+        """The model's output width the explanation implies (None: not known before a query)."""
+        explanation = self.explanation
+        if explanation.mode == "regression":
+            return 1
+        proba = getattr(explanation, "predict_proba", None)
+        if proba is not None:
+            return int(np.asarray(proba).size)
+        names = getattr(explanation, "class_names", None)
+        return None if names is None else len(names)
+
     # ------------------------------------------------------------------ state conversion
     def _state_to_json(self, row: np.ndarray) -> list:
         """Edit-space row as the ``state`` trait holds it (masks: ints 0/1)."""
@@ -289,17 +313,36 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         return check_state_values(values, int(self.perturbation.n_features))
 
     # ------------------------------------------------------------------ model and surrogate
+    def _check_output_width(self, output: Any) -> None:
+        """Refuse a model whose number of outputs differs from the explanation's classes."""
+        width = self._n_outputs
+        if width is None or self.explanation.mode == "regression":
+            return  # regression outputs are checked by the engine (one value per instance)
+        array = np.asarray(output)
+        if array.ndim == 2 and array.shape[1] != width:
+            names = self.class_names or [str(i) for i in range(width)]
+            raise ValueError(
+                f"classifier_fn returned {array.shape[1]} outputs per instance, but the "
+                f"explanation has {width} classes ({', '.join(names)}): re-query with the "
+                "model that was explained"
+            )
+
+    def _model(self) -> Callable[[Any], Any]:
+        """The model to query (surrogate-only widgets have none)."""
+        if self.classifier_fn is None:
+            raise ValueError("this widget has no model: pass classifier_fn to re-query")
+        return self.classifier_fn
+
     def _query(self, row: np.ndarray) -> list[float]:
         """The real model's output for one edit-space row (validated)."""
         return self._answer(row)[0]
 
     def _answer(self, row: np.ndarray) -> tuple[list[float], bool]:
         """The model's output for one edit-space row and whether it came from the cache."""
-        assert self.classifier_fn is not None
         with self._model_lock:
             if self.query_cache is not None:
                 output, reused = self.query_cache.predict(
-                    self.classifier_fn,
+                    self._model(),
                     self.perturbation.make_instances,
                     row[None, :],
                     mode=self.explanation.mode,
@@ -308,7 +351,7 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
             else:
                 instances = self.perturbation.make_instances(row[None, :])
                 output = predict_in_batches(
-                    self.classifier_fn,
+                    self._model(),
                     lambda start, stop: instances,
                     1,
                     None,
@@ -316,6 +359,7 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
                     name="classifier_fn",
                 )
                 from_cache = False
+        self._check_output_width(output)
         return [float(v) for v in np.asarray(output).ravel()], from_cache
 
     def _surrogate(self, row: np.ndarray, label: int) -> float:
@@ -341,13 +385,7 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         if not self._ready:
             return
         state_id = int(change["new"])
-        try:
-            row = self._validate_state(self.state)
-        except (TypeError, ValueError) as err:
-            with self.hold_sync():
-                self.error = format_error(err)
-                self.error_state_id = state_id
-            return
+        row = self._validate_state(self.state)  # valid: the trait refuses any other state
         with self._lock:
             self._latest_state_id = state_id
         if self.classifier_fn is None:
@@ -362,6 +400,11 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         with self._lock:
             self.pending = True
             self._worker.submit("state", (state_id, row))  # replaces an older waiting edit
+
+    @traitlets.observe("counterfactual_cancel")
+    def _on_counterfactual_cancel(self, change: dict) -> None:
+        # Read by the running search before each model call (and by a search not started yet).
+        self._cancelled_request = max(self._cancelled_request, int(change["new"]))
 
     @traitlets.observe("counterfactual_request")
     def _on_counterfactual_request(self, change: dict) -> None:
@@ -467,7 +510,7 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         label: int | None = None,
         max_queries: int | None = None,
         **kwargs: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Search a small edit that changes the model's decision.
 
         Text and image: a small set of features to remove; tabular: the smallest change of
@@ -496,6 +539,15 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
             ``message``, ``label``, ``searched`` (``'remove'`` or ``'change'``),
             ``request`` (0: asked from Python); tabular also ``changes`` and ``state``.
         """
+        self.counterfactual = payload = {**self._search(label, max_queries, **kwargs), "request": 0}
+        return payload
+
+    def cancel_counterfactual(self) -> None:
+        """Cancel the search the browser asked for last (it stops at its next model call)."""
+        self.counterfactual_cancel = self.counterfactual_request
+
+    def _search(self, label: int | None, max_queries: int | None, **kwargs: Any) -> dict:
+        """Run one search; the result as the ``counterfactual`` trait holds it, less ``request``."""
         if self.classifier_fn is None:
             raise ValueError("find_counterfactual needs a model: pass classifier_fn to the widget")
         if label is None and self.explanation.mode == "classification":
@@ -506,14 +558,21 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         kwargs.setdefault("cache", False if self.query_cache is None else self.query_cache)
         with self._model_lock:
             result = find_counterfactual(
-                self.explanation, self.classifier_fn, label, max_queries=budget, **kwargs
+                self.explanation, self._search_model, label, max_queries=budget, **kwargs
             )
-        payload = result.to_dict()
+        payload = {**result.to_dict(), "cancelled": False}
         if result.searched == "remove":  # the trait lists positions in state (see CONTRACT.md)
             payload["features"] = self.explanation.feature_columns(result.features).tolist()
-        payload["request"] = 0
-        self.counterfactual = payload
         return payload
+
+    def _search_model(self, batch: Any) -> Any:
+        """The model as the search calls it: width-checked, and stoppable between batches."""
+        request = self._running_request
+        if request is not None and request <= self._cancelled_request:
+            raise SearchCancelled(f"counterfactual search #{request} cancelled")
+        output = self._model()(batch)
+        self._check_output_width(output)
+        return output
 
     def apply_counterfactual(self) -> None:
         """Make the last counterfactual found the current what-if edit (one new ``state``).
@@ -542,11 +601,16 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
 
     def _answer_counterfactual(self, request: int) -> None:
         """Run a search asked for by the browser; errors become the result's message."""
+        self._running_request = request
         try:
-            payload = self.find_counterfactual()
+            if request <= self._cancelled_request:
+                raise SearchCancelled(f"counterfactual search #{request} cancelled")
+            payload = self._search(None, None)
         except Exception as err:
-            message = format_error(err)
-            self.error = message
+            cancelled = isinstance(err, SearchCancelled)
+            message = "search cancelled" if cancelled else format_error(err)
+            if not cancelled:
+                self.error = message
             payload = {
                 "found": False,
                 "features": [],
@@ -557,12 +621,15 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
                 "reused": 0,
                 "message": message,
                 "label": int(self.label),
+                "searched": self._searched,
+                "cancelled": cancelled,
             }
-        payload["request"] = request
-        payload.setdefault("searched", self._searched)
-        self.counterfactual = payload
+        finally:
+            self._running_request = None
+        # Always a new dict: assigning the trait's own (mutated) dict would sync nothing.
+        self.counterfactual = {**payload, "request": request}
 
-    def save_html(self, path: Any, title: str | None = None) -> pathlib.Path:
+    def save_html(self, path: str | os.PathLike[str], title: str | None = None) -> pathlib.Path:
         """Write a standalone page of this widget that works offline (no kernel, no network).
 
         The page inlines the renderer bundle, the stylesheet and the widget's current state; the

@@ -17,16 +17,13 @@ import pathlib
 import re
 from typing import Any
 
-import ipywidgets
 import numpy as np
 
 from ..engine.html import esc
-from ._assets import bundle_text, css_text
+from ._assets import bundle_text, css_source
+from ._contract import contract_trait_names
 
 BYTES_MARKER = "$lw_bytes"
-
-# Trait names that belong to ipywidgets/anywidget plumbing, not to the contract.
-_PLUMBING = frozenset(ipywidgets.DOMWidget.class_trait_names(sync=True))
 
 _SCRIPT_JSON_ESCAPES = {
     "<": "\\u003c",
@@ -68,12 +65,7 @@ def widget_state(widget: Any) -> dict:
     dict
         Trait name -> value; ``bytes`` values become ``{"$lw_bytes": base64}``.
     """
-    names = sorted(
-        name
-        for name in widget.trait_names(sync=True)
-        if name not in _PLUMBING and not name.startswith("_")
-    )
-    state = {name: _plain(getattr(widget, name)) for name in names}
+    state = {name: _plain(getattr(widget, name)) for name in contract_trait_names(widget)}
     state.update({"static": True, "pending": False, "error": ""})
     return state
 
@@ -118,7 +110,7 @@ def standalone_html(widget: Any, title: str | None = None) -> str:
     state = widget_state(widget)
     state_json = script_json(state)
     uid = hashlib.sha1(state_json.encode("utf8")).hexdigest()[:10]
-    css = css_text()
+    css = css_source()
     # The stylesheet goes in a <style> element: only "</style" could end it early.
     css = re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
     title = f"limewidgets {kind} explanation" if title is None else str(title)

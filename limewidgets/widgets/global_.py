@@ -14,21 +14,18 @@ import pathlib
 from collections.abc import Callable
 from typing import Any
 
-import anywidget
 import ipywidgets
 import traitlets
 
 from ..engine.global_explanation import GlobalExplanation
 from ._assets import bundle_source, css_source
+from ._contract import BrowserGuardedWidget
 from ._export import save_html
 
 __all__ = ["GlobalChartWidget", "GlobalExplanationWidget"]
 
-# Traits the browser may set; anything else it sends is answered with Python's value.
-BROWSER_TRAITS = frozenset({"label", "selected_feature", "selected_row"})
 
-
-class GlobalChartWidget(anywidget.AnyWidget):
+class GlobalChartWidget(BrowserGuardedWidget):
     """The chart of a :class:`~limewidgets.engine.global_explanation.GlobalExplanation`.
 
     Traits (JSON; see ``CONTRACT.md``): ``labels`` ``[{"id", "name", "n"}]``; ``aggregates``
@@ -40,6 +37,8 @@ class GlobalChartWidget(anywidget.AnyWidget):
     ``-1`` for none).
     """
 
+    # Anything else the browser sends is answered with Python's value.
+    _browser_traits = frozenset({"label", "selected_feature", "selected_row"})
     _esm = bundle_source("global")
     _css = css_source()
     kind = "global"
@@ -116,18 +115,6 @@ class GlobalChartWidget(anywidget.AnyWidget):
                 f"got {value}"
             )
         return value
-
-    def set_state(self, sync_data: dict) -> None:
-        """Apply the browser's changes to the traits it owns; answer the rest with ours."""
-        allowed = {k: v for k, v in sync_data.items() if k in BROWSER_TRAITS}
-        rejected = [k for k in sync_data if k not in allowed]
-        for name, value in allowed.items():
-            try:
-                super().set_state({name: value})
-            except (traitlets.TraitError, TypeError, ValueError):
-                rejected.append(name)
-        if rejected:
-            self.send_state(rejected)
 
 
 class GlobalExplanationWidget(ipywidgets.VBox):

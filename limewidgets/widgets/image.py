@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import traitlets
 
 from ..engine._validation import check_positive_int, describe
+from ..engine.explanation import Explanation
 from ..engine.image_display import (
     check_display_image,
     hidden_for_display,
@@ -17,6 +19,7 @@ from ..engine.image_display import (
     value_range,
 )
 from ._assets import bundle_source, css_source
+from ._contract import StrictFloat, StrictInt
 from ._encoding import (
     IMAGE_ENCODINGS,
     display_size,
@@ -77,24 +80,31 @@ class ImageExplanationWidget(MaskExplanationWidget):
     _esm = bundle_source("image")
     _css = css_source()
 
+    _browser_traits = MaskExplanationWidget._browser_traits | {
+        "positive_only",
+        "negative_only",
+        "hide_rest",
+        "min_weight",
+    }
+
     image_data = traitlets.Bytes(b"").tag(sync=True)
     image_format = traitlets.Unicode("png").tag(sync=True)
     hidden_data = traitlets.Bytes(b"").tag(sync=True)
     segment_map = traitlets.Bytes(b"").tag(sync=True)
-    width = traitlets.Int(0).tag(sync=True)
-    height = traitlets.Int(0).tag(sync=True)
-    n_segments = traitlets.Int(0).tag(sync=True)
+    width = StrictInt(0).tag(sync=True)
+    height = StrictInt(0).tag(sync=True)
+    n_segments = StrictInt(0).tag(sync=True)
     positive_only = traitlets.Bool(False).tag(sync=True)
     negative_only = traitlets.Bool(False).tag(sync=True)
     hide_rest = traitlets.Bool(False).tag(sync=True)
-    min_weight = traitlets.Float(0.0).tag(sync=True)
+    min_weight = StrictFloat(0.0).tag(sync=True)
     #: Why the picture may not look like the photo (e.g. a [-1, 1] input drawn rescaled); "".
     display_note = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
-        explanation: Any,
-        classifier_fn: Any = None,
+        explanation: Explanation,
+        classifier_fn: Callable[[Any], Any] | None = None,
         *,
         positive_only: bool = False,
         negative_only: bool = False,
@@ -117,8 +127,8 @@ class ImageExplanationWidget(MaskExplanationWidget):
             raise ValueError(
                 f"image_encoding must be one of {list(IMAGE_ENCODINGS)}; got {image_encoding!r}"
             )
-        self.max_display_size = check_positive_int("max_display_size", max_display_size)
-        self.image_encoding = image_encoding
+        self.max_display_size: int = check_positive_int("max_display_size", max_display_size)
+        self.image_encoding: str = image_encoding
         super().__init__(
             explanation,
             classifier_fn,
@@ -177,7 +187,7 @@ class ImageExplanationWidget(MaskExplanationWidget):
         note = range_note(explained, self.display_image)
         if note:
             warnings.warn(note, UserWarning, stacklevel=4)
-        height, width = display_size(*image.shape[:2], self.max_display_size)
+        height, width = display_size(image.shape[0], image.shape[1], self.max_display_size)
         photo = encode_image(resize_image(image, height, width), self.image_encoding)
         # The hide-colour image and the map are sampled at the same pixels, so the browser draws
         # hidden superpixels exactly where the map says they are.

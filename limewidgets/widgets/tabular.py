@@ -59,7 +59,7 @@ class TabularExplanationWidget(ExplanationWidget):
     _esm = bundle_source("tabular")
     _css = css_source()
 
-    features = traitlets.List().tag(sync=True)
+    features: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def _check_explanation(self, explanation: Any) -> None:
         super()._check_explanation(explanation)
@@ -116,12 +116,13 @@ class TabularExplanationWidget(ExplanationWidget):
             return names.index(feature)
         if isinstance(feature, (bool, np.bool_)) or not isinstance(feature, numbers.Integral):
             raise TypeError(f"feature must be a feature index or name; got {describe(feature)}")
-        if not 0 <= feature < len(names):
-            raise ValueError(f"feature index must be in [0, {len(names) - 1}]; got {feature}")
-        return int(feature)
+        index = int(feature)
+        if not 0 <= index < len(names):
+            raise ValueError(f"feature index must be in [0, {len(names) - 1}]; got {index}")
+        return index
 
     # ------------------------------------------------------------------ Python API
-    def set_value(self, feature: int | str, value: Any) -> None:
+    def set_value(self, feature: int | str, value: float | str) -> None:
         """Edit one feature's value (a what-if question) and re-query the model.
 
         Parameters
@@ -143,7 +144,7 @@ class TabularExplanationWidget(ExplanationWidget):
             value = by_name[value]
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"value for {entry['name']} must be a number; got {describe(value)}")
-        if not np.isfinite(value):
+        if not np.isfinite(float(value)):
             raise ValueError(f"value for {entry['name']} must be finite; got {value}")
         options = self._categorical_options(index)
         if options is not None and float(value) not in options:
@@ -158,7 +159,7 @@ class TabularExplanationWidget(ExplanationWidget):
         return self._validate_state(found.get("state", []))
 
     @property
-    def values(self) -> dict:
+    def values(self) -> dict[str, float]:
         """The current (edited) raw value of every feature, by feature name."""
         row = self._validate_state(self.state)
         return {entry["name"]: float(v) for entry, v in zip(self._features, row, strict=True)}

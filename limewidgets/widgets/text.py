@@ -46,7 +46,7 @@ class TextExplanationWidget(MaskExplanationWidget):
     _esm = bundle_source("text")
     _css = css_source()
 
-    tokens = traitlets.List().tag(sync=True)
+    tokens: traitlets.List[Any] = traitlets.List().tag(sync=True)
     bow = traitlets.Bool(True).tag(sync=True)
 
     def _check_explanation(self, explanation: Any) -> None:

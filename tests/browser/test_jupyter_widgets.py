@@ -485,6 +485,31 @@ def test_counterfactual_search_from_the_browser(live: LiveNotebook) -> None:
     check_cached_round_trip(live, "image", root, trip, n_before, original_output, "image: reset")
 
 
+@pytest.mark.parametrize("kind", [kind for kind in ("image", "text") if kind in KINDS])
+def test_counterfactual_search_twice_in_a_row(live: LiveNotebook, kind: str) -> None:
+    """Issue 9: every search ends ("searching…" clears, the button comes back), not only the first."""
+    root = live.root(kind)
+    button = root.query_selector("[data-testid=lw-counterfactual]")
+    status = root.query_selector("[data-testid=lw-counterfactual-status]")
+    first = live.widget_state(kind, "counterfactual_request")["counterfactual_request"]
+    for request in (first + 1, first + 2):
+        assert button.is_enabled()
+        button.click()  # (a fast search may be over before "searching…" could be read)
+        live.page.wait_for_function(
+            "([button, status]) => !button.disabled && status.textContent === ''",
+            arg=[button, status],
+            timeout=30_000,
+        )
+        state = live.widget_state(kind, "counterfactual", "counterfactual_request", "pending")
+        assert state["counterfactual_request"] == request
+        assert state["counterfactual"]["request"] == request
+        assert state["pending"] is False
+        shown = root.query_selector("[data-testid=lw-counterfactual-result]").text_content()
+        expected = "Removing" if state["counterfactual"]["found"] else "No counterfactual found."
+        assert expected in shown
+        assert root.query_selector("[data-testid=lw-counterfactual-cancel]").is_hidden()
+
+
 @pytest.mark.skipif("image" not in KINDS, reason="image widget not selected")
 def test_label_selector_switches_the_numbers(live: LiveNotebook) -> None:
     """Choosing another label shows that label's probability and surrogate, no new model call."""

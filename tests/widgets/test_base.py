@@ -289,10 +289,11 @@ def test_invalid_state_from_browser_sets_error_without_query(text_explanation, t
     widget = TextExplanationWidget(text_explanation, recorder, threaded=False)
     js_update(widget, state=[1, 0], state_id=1)
     assert "state must have" in widget.error and widget.error.startswith("ValueError")
-    assert widget.error_state_id == 1  # Python answered edit 1: with an error
-    js_update(widget, state=[2] * len(widget.initial_state), state_id=2)
-    assert "mask of 0" in widget.error and widget.error_state_id == 2
-    assert recorder.calls == [] and widget.real_state_id == 0
+    # Rejected whole: the edit never happened (the browser is sent the last good values).
+    assert widget.state_id == 0 and widget.state == widget.initial_state
+    js_update(widget, state=[2] * len(widget.initial_state), state_id=1)
+    assert "mask of 0" in widget.error and widget.state_id == 0
+    assert recorder.calls == [] and widget.real_state_id == 0 and widget.error_state_id == -1
 
 
 def test_label_change_updates_surrogate(text_explanation):
