@@ -104,7 +104,7 @@ def test_page_embeds_the_shipped_bundle_css_and_the_widget_state(tmp_path, reque
     if kind == "tabular":
         widget.set_value(0, 2.5)
     else:
-        widget.toggle(0)
+        widget.hide_top(1)
     parser, state, bundle, _ = parse_page(widget.save_html(tmp_path / f"{kind}.html"))
     # The bundle, as the loader reads it, is the shipped file byte for byte.
     shipped = (STATIC / f"{kind}.js").read_text(encoding="utf8")
