@@ -22,6 +22,7 @@ from ._pickling import state_without_unpicklable_model
 from ._validation import MODES, RandomStateLike, check_choice, describe
 from .perturbation import Perturbation
 from .query_cache import QueryCache
+from .views import html_body, pyplot_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -415,62 +416,7 @@ class Explanation:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
-
-        exp = self.as_list(label=label, **kwargs)
-        errors = self._weight_errors(label)[::-1]
-        fig = plt.figure()
-        vals = [x[1] for x in exp][::-1]
-        names = [str(x[0]) for x in exp][::-1]
-        colors = ["green" if x > 0 else "red" for x in vals]
-        pos = np.arange(len(exp)) + 0.5
-        bars = plt.barh(pos, vals, align="center", color=colors)
-        if any(e is not None for e in errors):
-            known = [i for i, e in enumerate(errors) if e is not None]
-            plt.errorbar(
-                [vals[i] for i in known],
-                pos[known],
-                xerr=[2.0 * e for e in errors if e is not None],
-                fmt="none",
-                ecolor="black",
-                elinewidth=1,
-                capsize=3,
-                label="±2 standard errors",
-            )
-            doubtful = [html_view.uncertain(v, e) for v, e in zip(vals, errors, strict=True)]
-            for bar, doubt in zip(bars, doubtful, strict=True):
-                if doubt:
-                    bar.set_alpha(0.45)
-                    bar.set_hatch("//")
-            if any(doubtful):
-                from matplotlib.patches import Patch
-
-                handles = [
-                    plt.gca().containers[-1],
-                    Patch(facecolor="lightgray", hatch="//", label="interval contains zero"),
-                ]
-                plt.legend(handles=handles, loc="best", fontsize="small")
-            else:
-                plt.legend(loc="best", fontsize="small")
-            plt.axvline(0.0, color="gray", linewidth=0.8)
-        plt.yticks(pos, names)
-        if self.mode == "classification":
-            name = self.class_names[label] if self.class_names is not None else label
-            title = f"Local explanation for class {name}"
-        else:
-            title = "Local explanation"
-        info = self.reliability(label)
-        summary = []
-        if info["fidelity"] is not None:
-            summary.append(f"fidelity {info['fidelity']:.2f}")
-        if info["stability"] is not None:
-            summary.append(f"stability {info['stability']:.2f} (top-{info['stability_k']})")
-        if info["num_queries"] is not None:
-            summary.append(f"{info['num_queries']} model queries")
-        if summary:  # under the axis: the title stays lime's
-            plt.xlabel(", ".join(summary))
-        plt.title(title)
-        return fig
+        return pyplot_figure(self, label, **kwargs)
 
     def _class_name(self, label: int) -> str:
         if self.class_names is not None and 0 <= label < len(self.class_names):
@@ -497,48 +443,7 @@ class Explanation:
         show_predicted_value: bool = True,
         **kwargs: Any,
     ) -> str:
-        parts = []
-        if self.mode == "classification":
-            labels = self.available_labels() if labels is None else list(labels)
-            for label in labels:
-                self._resolve_label(label)
-            if predict_proba and self.predict_proba is not None:
-                names = self.class_names or [str(i) for i in range(len(self.predict_proba))]
-                parts.append(html_view.proba_chart(names, self.predict_proba))
-            for label in labels:
-                name = self._class_name(label)
-                parts.append(
-                    html_view.weight_chart(
-                        f"Explanation for {name}",
-                        self.as_list(label),
-                        f"not {name}",
-                        name,
-                        **self._html_uncertainty(label),
-                    )
-                )
-            first = labels[0] if labels else None
-        else:
-            if show_predicted_value and self.predicted_value is not None:
-                parts.append(
-                    html_view.value_chart(self.predicted_value, self.min_value, self.max_value)
-                )
-            parts.append(
-                html_view.weight_chart(
-                    "Explanation",
-                    self.as_list(),
-                    "lower",
-                    "higher",
-                    **self._html_uncertainty(self.dummy_label),
-                )
-            )
-            first = self.dummy_label
-        if first is not None:
-            parts.append(
-                self.domain_mapper.visualize_instance_html(
-                    self.local_exp[first], first, "", "", **kwargs
-                )
-            )
-        return '<div class="lw-root">' + "".join(parts) + "</div>"
+        return html_body(self, labels, predict_proba, show_predicted_value, **kwargs)
 
     def as_html(
         self,

@@ -34,35 +34,24 @@ from .base import LimeBase, distances_to_first, make_kernel_fn
 from .batching import predict_in_batches
 from .discretize import (
     BaseDiscretizer,
-    DecileDiscretizer,
-    EntropyDiscretizer,
-    QuartileDiscretizer,
-    StatsDiscretizer,
-    stats_lookup,
 )
 from .efficient import tabular_design
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler
 from .tabular_explanation import TableDomainMapper, TabularExplanation
+from .tabular_inputs import (
+    category_frequencies,
+    check_data_row,
+    check_training_data,
+    check_training_data_stats,
+    editing_ranges,
+    make_discretizer,
+)
 from .tabular_perturbation import TabularPerturbation, _category_name
-from .tabular_sampling import SAMPLING_METHODS, TabularSampling, _stats_categories, _value_counts
+from .tabular_sampling import SAMPLING_METHODS, TabularSampling
 from .uncertainty import check_stability_k
 
 __all__ = ["LimeTabularExplainer"]
-
-DISCRETIZERS = {
-    "quartile": QuartileDiscretizer,
-    "decile": DecileDiscretizer,
-    "entropy": EntropyDiscretizer,
-}
-TRAINING_DATA_STATS_KEYS = (
-    "means",
-    "mins",
-    "maxs",
-    "stds",
-    "feature_values",
-    "feature_frequencies",
-)
 
 
 class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
@@ -167,7 +156,7 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
 
         if feature_names is None and hasattr(training_data, "columns"):
             feature_names = [str(c) for c in training_data.columns]
-        training = _check_training_data(training_data)
+        training = check_training_data(training_data)
         n_features = training.shape[1]
         if feature_names is None:
             feature_names = [str(i) for i in range(n_features)]
@@ -191,36 +180,15 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         self.discretizer = None
         discretized_training = None
         if discretize_continuous and not sp.issparse(training):
-            if training_data_stats:
-                discretizer = StatsDiscretizer(
-                    training,
-                    self.categorical_features,
-                    self.feature_names,
-                    labels=training_labels,
-                    data_stats=training_data_stats,
-                    random_state=self.random_state,
-                )
-            if isinstance(discretizer, BaseDiscretizer):
-                self.discretizer = discretizer
-            elif isinstance(discretizer, str) and discretizer in DISCRETIZERS:
-                self.discretizer = DISCRETIZERS[discretizer](
-                    training,
-                    self.categorical_features,
-                    self.feature_names,
-                    labels=training_labels,
-                    random_state=self.random_state,
-                )
-            else:
-                raise ValueError(
-                    "discretizer must be 'quartile', 'decile', 'entropy' or a BaseDiscretizer "
-                    f"instance; got {describe(discretizer)}"
-                )
-            edges = getattr(self.discretizer, "edges", {})
-            if any(not 0 <= f < n_features for f in edges):
-                raise ValueError(
-                    f"discretizer bins columns {sorted(edges)} but training_data has "
-                    f"{n_features} columns"
-                )
+            self.discretizer = make_discretizer(
+                discretizer,
+                training,
+                self.categorical_features,
+                self.feature_names,
+                training_labels,
+                training_data_stats,
+                self.random_state,
+            )
             self.categorical_features = list(range(n_features))
             if training_data_stats is None:
                 discretized_training = self.discretizer.discretize(training)
@@ -241,19 +209,11 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         self.feature_frequencies: dict = {}
         self._category_cdf: dict = {}
         self._category_cache: dict = {}
-        discretized_edges = getattr(self.discretizer, "edges", {}) if self.discretizer else {}
+        binned = getattr(self.discretizer, "edges", {}) if self.discretizer else {}
         for feature in self.categorical_features:
-            if training_data_stats is None:
-                if discretized_training is not None:
-                    column = discretized_training[:, feature]
-                elif sp.issparse(training):
-                    column = training[:, feature].toarray().ravel()
-                else:
-                    column = training[:, feature]
-                values, counts = _value_counts(column, binned=feature in discretized_edges)
-            else:
-                values, counts = _stats_categories(training_data_stats, feature)
-            frequencies = np.asarray(counts, dtype=float) / float(np.sum(counts))
+            values, frequencies = category_frequencies(
+                training, discretized_training, training_data_stats, feature, feature in binned
+            )
             self.feature_values[feature] = values.tolist()
             self.feature_frequencies[feature] = frequencies
             self._category_cdf[feature] = (np.asarray(values, dtype=float), np.cumsum(frequencies))
@@ -276,14 +236,7 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         ValueError
             Naming the missing keys (lime raised a bare ``Exception``; ``ValueError`` is one).
         """
-        if not isinstance(training_data_stats, Mapping):
-            raise TypeError(
-                "training_data_stats must be a dict with keys "
-                f"{list(TRAINING_DATA_STATS_KEYS)}; got {describe(training_data_stats)}"
-            )
-        missing = [k for k in TRAINING_DATA_STATS_KEYS if k not in training_data_stats]
-        if missing:
-            raise ValueError(f"Missing keys in training_data_stats. Details: {missing}")
+        check_training_data_stats(training_data_stats)
 
     # ------------------------------------------------------------------ explaining
     def explain_instance(
@@ -579,81 +532,8 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         )
 
     def _check_data_row(self, data_row: Any) -> tuple[np.ndarray, sp.csr_matrix | None]:
-        n_features = len(self.feature_names)
-        if sp.issparse(data_row):
-            sparse_row = sp.csr_matrix(data_row)
-            if sparse_row.shape != (1, n_features):
-                raise ValueError(
-                    f"data_row must have shape (1, {n_features}) when sparse; got "
-                    f"{sparse_row.shape}"
-                )
-            row = sparse_row.toarray().ravel().astype(float)
-        else:
-            sparse_row = None
-            try:
-                row = np.asarray(data_row, dtype=float)
-            except (TypeError, ValueError) as err:
-                raise TypeError(
-                    f"data_row must be a 1-D numeric array; got {describe(data_row)}"
-                ) from err
-            if row.ndim != 1 or row.size != n_features:
-                raise ValueError(
-                    f"data_row must be a 1-D array of {n_features} values (one per training "
-                    f"column); got {describe(row)}"
-                )
-        bad = np.flatnonzero(~np.isfinite(row))
-        if bad.size:
-            raise ValueError(
-                f"data_row contains NaN or infinite values at positions {bad[:10].tolist()}"
-            )
-        return row, sparse_row
+        return check_data_row(data_row, len(self.feature_names))
 
     def _editing_ranges(self, training: Any) -> tuple[np.ndarray, np.ndarray]:
         """Training min/max per column (from the stats when given), mean ± 3 std if degenerate."""
-        if sp.issparse(training):
-            low = np.asarray(training.min(axis=0).toarray()).ravel().astype(float)
-            high = np.asarray(training.max(axis=0).toarray()).ravel().astype(float)
-        else:
-            low, high = training.min(axis=0).astype(float), training.max(axis=0).astype(float)
-        if self.discretizer is not None:
-            for f in getattr(self.discretizer, "edges", {}):
-                mins, maxs = self.discretizer.mins.get(f), self.discretizer.maxs.get(f)
-                if mins and maxs:
-                    low[f], high[f] = float(mins[0]), float(maxs[-1])
-        stats = self.training_data_stats or {}
-        degenerate = ~(high > low)
-        if degenerate.any() and stats:
-            for f in np.flatnonzero(degenerate):
-                try:
-                    mean = float(np.mean(stats_lookup(stats["means"], int(f), "means")))
-                    std = float(np.max(stats_lookup(stats["stds"], int(f), "stds")))
-                except (TypeError, ValueError, KeyError):
-                    continue
-                if std > 0:
-                    low[f], high[f] = mean - 3 * std, mean + 3 * std
-        return low, high
-
-
-# --------------------------------------------------------------------------- helpers
-def _check_training_data(training_data: Any) -> Any:
-    if sp.issparse(training_data):
-        data = sp.csr_matrix(training_data, dtype=float)
-        if data.ndim != 2 or data.shape[0] == 0 or data.shape[1] == 0:
-            raise ValueError(f"training_data must be a non-empty 2-D matrix; got {data.shape}")
-        if not np.all(np.isfinite(data.data)):
-            raise ValueError("training_data contains NaN or infinite values")
-        return data
-    try:
-        data = np.asarray(training_data, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"training_data must be a 2-D numeric array; got {describe(training_data)}"
-        ) from err
-    if data.ndim != 2 or data.shape[0] == 0 or data.shape[1] == 0:
-        raise ValueError(
-            f"training_data must be a non-empty 2-D array (n_samples, n_features); got "
-            f"{describe(data)}"
-        )
-    if not np.all(np.isfinite(data)):
-        raise ValueError("training_data contains NaN or infinite values")
-    return data
+        return editing_ranges(training, self.discretizer, self.training_data_stats)
