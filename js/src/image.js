@@ -2,8 +2,9 @@
 // toggles the superpixel that contains it (hidden superpixels are drawn from the hide-colour image that
 // the explainer itself used), and Python re-queries the model with the engine's own perturbation.
 //
-// The per-pixel work happens in one typed-array pass (`composeImage`) into an ImageData; the pure
-// functions are exported so they can be tested without a canvas.
+// This module is the widget's render entry (DOM, state, events). Decoding the binary traits lives in
+// decode.js and the per-pixel drawing (one typed-array pass, `composeImage`) in superpixels.js; both are
+// re-exported here so the bundle and the tests keep one import path per kind.
 
 import {
   buildControls,
@@ -14,6 +15,7 @@ import {
   weightChart,
 } from "./components.js";
 import { buildCounterfactual } from "./counterfactual.js";
+import { decodePixels, decodeSegmentMap, get2dContext } from "./decode.js";
 import {
   commitOnEnter,
   commitState,
@@ -25,401 +27,39 @@ import {
   replaceKeepingFocus,
   uniqueId,
 } from "./dom.js";
-import { buildLivePanel } from "./live.js";
-import {
-  className,
-  formatSigned,
-  labelEntry,
-  maskEstimate,
-  maxAbsWeight,
-  NEGATIVE_RGB,
-  POSITIVE_RGB,
-  selectFeatures,
-  toggledState,
-} from "./logic.js";
 import { withStaticFallback } from "./fallback.js";
+import { buildLivePanel } from "./live.js";
+import { className, formatSigned, labelEntry, maskEstimate, selectFeatures, toggledState } from "./logic.js";
+import {
+  clientToPixel,
+  composeImage,
+  displayWidth,
+  drawSuperpixelIds,
+  labelPoints,
+  segmentAt,
+  segmentTints,
+} from "./superpixels.js";
 
+export { bytesOf, decodeSegmentMap, inflate } from "./decode.js";
 export { mountStandalone } from "./standalone.js";
-
-/** Strongest tint (alpha) of the superpixel with the largest |weight|. */
-export const MAX_TINT_ALPHA = 0.6;
-/** Hidden superpixels keep a fainter tint, so the removed evidence stays visible. */
-export const HIDDEN_TINT_FACTOR = 0.5;
-/** Superpixel boundaries, like scikit-image's `mark_boundaries` default (yellow). */
-export const BOUNDARY_RGB = [255, 255, 0];
-/** Outline of the superpixels of a counterfactual. */
-export const OUTLINE_RGB = [230, 0, 180];
-/** Outline of the superpixel under the pointer (or of the hovered / focused chart row). */
-export const HIGHLIGHT_RGB = [0, 220, 255];
-/** Superpixels hidden from view only ("Hide the rest"): the photo faded towards this grey ... */
-export const VIEW_HIDDEN_RGB = [238, 238, 238];
-/** ... by this much. They are not sent to the model, so they must not look like hidden ones. */
-export const VIEW_HIDDEN_FADE = 0.8;
-/** Superpixels hidden from the model get diagonal hatching over the hide colour, this dark. */
-export const HATCH_DARKEN = 0.35;
-/** Small images are shown enlarged up to this CSS width (pixels) so superpixels are easy to click. */
-export const MIN_DISPLAY_WIDTH = 384;
-/** ... but never enlarged more than this factor. */
-const MAX_UPSCALE = 4;
-/** Grey used when no hide-colour image was sent. */
-const FALLBACK_HIDDEN = 128;
-
-/**
- * The bytes of a `Bytes` trait (a DataView in anywidget) as a Uint8Array view, without copying.
- * @param {DataView|ArrayBuffer|Uint8Array|null|undefined} data
- * @returns {Uint8Array}
- */
-export function bytesOf(data) {
-  if (!data) return new Uint8Array(0);
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
-
-/**
- * Inflate zlib-compressed bytes (Python's `zlib.compress`) with the browser's DecompressionStream.
- * @param {Uint8Array} compressed
- * @returns {Promise<Uint8Array>}
- */
-export async function inflate(compressed) {
-  if (typeof DecompressionStream !== "function") {
-    throw new Error("this browser has no DecompressionStream: cannot decode the segment map");
-  }
-  const stream = new DecompressionStream("deflate");
-  const writer = stream.writable.getWriter();
-  // Write and close without awaiting: the reader below drains the stream, so no back-pressure stall.
-  const written = writer.write(compressed).then(() => writer.close());
-  written.catch(() => {});
-  const reader = stream.readable.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.byteLength;
-  }
-  await written;
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    result.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return result;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * Decode the `segment_map` trait: zlib-compressed little-endian uint16 superpixel positions, row-major,
- * at display size.
- *
- * @param {DataView|Uint8Array} data
- * @param {number} width
- * @param {number} height
- * @returns {Promise<Uint16Array>} One superpixel position per pixel.
- */
-export async function decodeSegmentMap(data, width, height) {
-  const raw = await inflate(bytesOf(data));
-  const expected = width * height * 2;
-  if (raw.byteLength !== expected) {
-    throw new Error(
-      `segment map has ${raw.byteLength} bytes after decompression, expected ${expected} ` +
-        `(${width} x ${height} uint16)`,
-    );
-  }
-  if (LITTLE_ENDIAN) return new Uint16Array(raw.buffer, raw.byteOffset, width * height);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const positions = new Uint16Array(width * height);
-  for (let i = 0; i < positions.length; i += 1) positions[i] = view.getUint16(2 * i, true);
-  return positions;
-}
-
-/**
- * Map a pointer position to image pixel coordinates, for a canvas that CSS may have scaled.
- *
- * @param {number} clientX
- * @param {number} clientY
- * @param {{left: number, top: number, width: number, height: number}} rect The canvas's bounding box.
- * @param {number} width Image width in pixels.
- * @param {number} height Image height in pixels.
- * @returns {{x: number, y: number}|null} null outside the image.
- */
-export function clientToPixel(clientX, clientY, rect, width, height) {
-  // An element that is not laid out (width 0) is treated as unscaled.
-  const scaleX = rect.width > 0 ? width / rect.width : 1;
-  const scaleY = rect.height > 0 ? height / rect.height : 1;
-  const x = Math.floor((clientX - rect.left) * scaleX);
-  const y = Math.floor((clientY - rect.top) * scaleY);
-  if (!(x >= 0 && y >= 0 && x < width && y < height)) return null;
-  return { x, y };
-}
-
-/**
- * CSS width of the canvas: the image's own width, or enlarged (at most MAX_UPSCALE times) up to
- * MIN_DISPLAY_WIDTH for small images. CSS `max-width: 100%` still shrinks it to the cell.
- * @param {number} width Image width in pixels.
- * @returns {number}
- */
-export function displayWidth(width) {
-  if (!(width > 0)) return 0;
-  return width >= MIN_DISPLAY_WIDTH ? width : Math.min(MIN_DISPLAY_WIDTH, width * MAX_UPSCALE);
-}
-
-/**
- * The superpixel position at pixel (x, y), or -1 outside the image.
- * @param {Uint16Array} segmentMap
- * @param {number} width
- * @param {number} height
- * @param {number} x
- * @param {number} y
- * @returns {number}
- */
-export function segmentAt(segmentMap, width, height, x, y) {
-  if (!segmentMap || x < 0 || y < 0 || x >= width || y >= height) return -1;
-  return segmentMap[y * width + x];
-}
-
-/**
- * Tint of every superpixel: the features selected like lime's `get_image_and_mask` get orange
- * (positive) or blue (negative) with alpha `MAX_TINT_ALPHA * |w| / max|w|`.
- *
- * @param {Array<[number, number]>} weights `[[position, weight], ...]` sorted by |w| descending.
- * @param {number} nSegments
- * @param {number} numFeatures
- * @param {{positiveOnly?: boolean, negativeOnly?: boolean, minWeight?: number}} [options]
- * @returns {{alpha: Float32Array, rgb: Uint8Array, selected: Uint8Array}}
- */
-export function segmentTints(weights, nSegments, numFeatures, options = {}) {
-  const alpha = new Float32Array(nSegments);
-  const rgb = new Uint8Array(nSegments * 3);
-  const selected = new Uint8Array(nSegments);
-  const maxAbs = maxAbsWeight(weights);
-  for (const [position, weight] of selectFeatures(weights, numFeatures, options)) {
-    if (position < 0 || position >= nSegments) continue;
-    selected[position] = 1;
-    alpha[position] = maxAbs > 0 ? (MAX_TINT_ALPHA * Math.abs(weight)) / maxAbs : 0;
-    rgb.set(weight > 0 ? POSITIVE_RGB : NEGATIVE_RGB, position * 3);
-  }
-  return { alpha, rgb, selected };
-}
-
-/**
- * Compose the displayed image in one pass over the pixels: kept superpixels from the photo; superpixels
- * hidden from the model from the hide-colour image (what the model saw) with diagonal hatching; with
- * `hideRest`, the superpixels not selected are hidden from view only: the photo faded to light grey,
- * no hatching (they are still sent to the model). Then the weight tint, yellow superpixel boundaries,
- * a magenta outline around the `outline` superpixels and a cyan one around `highlight`.
- *
- * @param {object} args
- * @param {Uint8ClampedArray|Uint8Array} args.photo RGBA pixels of the image.
- * @param {Uint8ClampedArray|Uint8Array|null} args.hidden RGBA pixels of the hide-colour image.
- * @param {Uint16Array} args.segmentMap Superpixel position per pixel.
- * @param {number} args.width
- * @param {number} args.height
- * @param {ArrayLike<number>} args.state 1 keeps a superpixel, 0 hides it.
- * @param {{alpha: Float32Array, rgb: Uint8Array, selected: Uint8Array}} args.tints
- * @param {boolean} [args.hideRest]
- * @param {Uint8Array|null} [args.outline] 1 for the superpixels to outline.
- * @param {boolean} [args.boundaries]
- * @param {number} [args.highlight] Superpixel position to outline in cyan (-1: none).
- * @param {Uint8ClampedArray} [args.out] Destination (e.g. an ImageData's `data`).
- * @returns {Uint8ClampedArray}
- */
-export function composeImage({
-  photo,
-  hidden,
-  segmentMap,
-  width,
-  height,
-  state,
-  tints,
-  hideRest = false,
-  outline = null,
-  boundaries = true,
-  highlight = -1,
-  out = null,
-}) {
-  const target = out ?? new Uint8ClampedArray(width * height * 4);
-  const nSegments = tints.alpha.length;
-  // 1: photo; 2: hidden from view only (faded photo); 0: hidden from the model (hide colour).
-  const source = new Uint8Array(nSegments);
-  const alpha = new Float32Array(nSegments);
-  for (let s = 0; s < nSegments; s += 1) {
-    const kept = Number(state[s]) !== 0;
-    source[s] = kept ? (!hideRest || tints.selected[s] === 1 ? 1 : 2) : 0;
-    alpha[s] = tints.alpha[s] * (kept ? 1 : HIDDEN_TINT_FACTOR);
-  }
-  const [fadeR, fadeG, fadeB] = VIEW_HIDDEN_RGB;
-  const tintRgb = tints.rgb;
-  for (let y = 0; y < height; y += 1) {
-    const rowStart = y * width;
-    for (let x = 0; x < width; x += 1) {
-      const p = rowStart + x;
-      const s = segmentMap[p];
-      const o = p * 4;
-      let r;
-      let g;
-      let b;
-      const from = source[s];
-      if (from !== 0) {
-        r = photo[o];
-        g = photo[o + 1];
-        b = photo[o + 2];
-        if (from === 2) {
-          r += (fadeR - r) * VIEW_HIDDEN_FADE;
-          g += (fadeG - g) * VIEW_HIDDEN_FADE;
-          b += (fadeB - b) * VIEW_HIDDEN_FADE;
-        }
-      } else {
-        if (hidden) {
-          r = hidden[o];
-          g = hidden[o + 1];
-          b = hidden[o + 2];
-        } else {
-          r = FALLBACK_HIDDEN;
-          g = FALLBACK_HIDDEN;
-          b = FALLBACK_HIDDEN;
-        }
-        if ((x + y) % 8 < 2) {
-          r *= 1 - HATCH_DARKEN;
-          g *= 1 - HATCH_DARKEN;
-          b *= 1 - HATCH_DARKEN;
-        }
-      }
-      const a = alpha[s];
-      if (a > 0) {
-        r += (tintRgb[s * 3] - r) * a;
-        g += (tintRgb[s * 3 + 1] - g) * a;
-        b += (tintRgb[s * 3 + 2] - b) * a;
-      }
-      const right = x + 1 < width ? segmentMap[p + 1] : s;
-      const below = y + 1 < height ? segmentMap[p + width] : s;
-      if (boundaries && (right !== s || below !== s)) {
-        [r, g, b] = BOUNDARY_RGB;
-      }
-      if (outline) {
-        // Two pixels wide: both sides of the border between outlined and other superpixels.
-        const inside = outline[s];
-        const left = x > 0 ? segmentMap[p - 1] : s;
-        const above = y > 0 ? segmentMap[p - width] : s;
-        if (
-          outline[right] !== inside ||
-          outline[below] !== inside ||
-          outline[left] !== inside ||
-          outline[above] !== inside
-        ) {
-          [r, g, b] = OUTLINE_RGB;
-        }
-      }
-      if (highlight >= 0 && s === highlight) {
-        const left = x > 0 ? segmentMap[p - 1] : -1;
-        const above = y > 0 ? segmentMap[p - width] : -1;
-        const rightOut = x + 1 < width ? segmentMap[p + 1] : -1;
-        const belowOut = y + 1 < height ? segmentMap[p + width] : -1;
-        if (left !== s || above !== s || rightOut !== s || belowOut !== s) [r, g, b] = HIGHLIGHT_RGB;
-      }
-      target[o] = r;
-      target[o + 1] = g;
-      target[o + 2] = b;
-      target[o + 3] = 255;
-    }
-  }
-  return target;
-}
-
-/**
- * Where to write each superpixel's id: the pixel of the superpixel closest to its centroid (so the
- * label sits inside even a crescent-shaped superpixel).
- * @param {Uint16Array} segmentMap
- * @param {number} width
- * @param {number} height
- * @param {number} nSegments
- * @returns {Array<{x: number, y: number}|null>} One point per position, null for an empty one.
- */
-export function labelPoints(segmentMap, width, height, nSegments) {
-  const sumX = new Float64Array(nSegments);
-  const sumY = new Float64Array(nSegments);
-  const count = new Float64Array(nSegments);
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
-      const s = segmentMap[y * width + x];
-      if (s >= nSegments) continue;
-      sumX[s] += x;
-      sumY[s] += y;
-      count[s] += 1;
-    }
-  }
-  const cx = new Float64Array(nSegments);
-  const cy = new Float64Array(nSegments);
-  for (let s = 0; s < nSegments; s += 1) {
-    cx[s] = count[s] > 0 ? sumX[s] / count[s] : 0;
-    cy[s] = count[s] > 0 ? sumY[s] / count[s] : 0;
-  }
-  const best = new Float64Array(nSegments).fill(Infinity);
-  const points = new Array(nSegments).fill(null);
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
-      const s = segmentMap[y * width + x];
-      if (s >= nSegments) continue;
-      const d = (x - cx[s]) ** 2 + (y - cy[s]) ** 2;
-      if (d < best[s]) {
-        best[s] = d;
-        points[s] = { x, y };
-      }
-    }
-  }
-  return points;
-}
-
-/**
- * The id written on a superpixel: the number in its feature name ("superpixel 14" -> "14"), so it
- * matches the chart rows; else its position.
- * @param {string|undefined} name
- * @param {number} position
- * @returns {string}
- */
-export function superpixelLabel(name, position) {
-  const match = /(-?\d+)\s*$/.exec(String(name ?? ""));
-  return match ? match[1] : String(position);
-}
-
-/** Decode an encoded image (JPEG/PNG bytes) into RGBA pixels at the given size, or null without 2D. */
-async function decodePixels(data, format, width, height) {
-  const bytes = bytesOf(data);
-  if (bytes.byteLength === 0) return null;
-  const blob = new Blob([bytes], { type: format === "png" ? "image/png" : "image/jpeg" });
-  const scratch = document.createElement("canvas");
-  scratch.width = width;
-  scratch.height = height;
-  const context = get2dContext(scratch);
-  if (!context) return null;
-  let source;
-  if (typeof createImageBitmap === "function") source = await createImageBitmap(blob);
-  else {
-    const url = URL.createObjectURL(blob);
-    try {
-      source = new Image();
-      source.src = url;
-      await source.decode();
-    } finally {
-      URL.revokeObjectURL(url);
-    }
-  }
-  context.drawImage(source, 0, 0, width, height);
-  source.close?.();
-  return context.getImageData(0, 0, width, height).data;
-}
-
-/** A 2D context, or null where canvas is not implemented (e.g. a DOM emulator in tests). */
-function get2dContext(canvas) {
-  try {
-    return canvas.getContext?.("2d") ?? null;
-  } catch {
-    return null;
-  }
-}
+export {
+  BOUNDARY_RGB,
+  clientToPixel,
+  composeImage,
+  displayWidth,
+  HATCH_DARKEN,
+  HIDDEN_TINT_FACTOR,
+  HIGHLIGHT_RGB,
+  labelPoints,
+  MAX_TINT_ALPHA,
+  MIN_DISPLAY_WIDTH,
+  OUTLINE_RGB,
+  segmentAt,
+  segmentTints,
+  superpixelLabel,
+  VIEW_HIDDEN_FADE,
+  VIEW_HIDDEN_RGB,
+} from "./superpixels.js";
 
 /** One legend entry: a swatch and what it means. */
 function legendItem(swatchClass, text) {
@@ -532,22 +172,7 @@ function render({ model, el }) {
   const drawIds = (width, height) => {
     if (!points || points.length !== nSegments())
       points = labelPoints(segmentMap, width, height, nSegments());
-    const names = model.get("feature_names") ?? [];
-    const fontSize = Math.max(9, Math.round(Math.max(width, height) / 40));
-    context.save?.();
-    context.font = `bold ${fontSize}px sans-serif`;
-    context.textAlign = "center";
-    context.textBaseline = "middle";
-    context.lineWidth = Math.max(2, fontSize / 4);
-    context.strokeStyle = "rgba(0, 0, 0, 0.8)";
-    context.fillStyle = "#fff";
-    for (const [position, point] of points.entries()) {
-      if (!point) continue;
-      const text = superpixelLabel(names[position], position);
-      context.strokeText(text, point.x, point.y);
-      context.fillText(text, point.x, point.y);
-    }
-    context.restore?.();
+    drawSuperpixelIds(context, points, model.get("feature_names") ?? [], width, height);
   };
 
   const setHovered = (position) => {

@@ -735,6 +735,135 @@ function buildCounterfactual(model, subscriptions, {
   ]);
 }
 
+// src/decode.js
+function bytesOf(data) {
+  if (!data) return new Uint8Array(0);
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+async function inflate(compressed) {
+  if (typeof DecompressionStream !== "function") {
+    throw new Error("this browser has no DecompressionStream: cannot decode the segment map");
+  }
+  const stream = new DecompressionStream("deflate");
+  const writer = stream.writable.getWriter();
+  const written = writer.write(compressed).then(() => writer.close());
+  written.catch(() => {
+  });
+  const reader = stream.readable.getReader();
+  const chunks = [];
+  let total = 0;
+  for (; ; ) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  await written;
+  const result = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    result.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return result;
+}
+var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+async function decodeSegmentMap(data, width, height) {
+  const raw = await inflate(bytesOf(data));
+  const expected = width * height * 2;
+  if (raw.byteLength !== expected) {
+    throw new Error(
+      `segment map has ${raw.byteLength} bytes after decompression, expected ${expected} (${width} x ${height} uint16)`
+    );
+  }
+  if (LITTLE_ENDIAN) return new Uint16Array(raw.buffer, raw.byteOffset, width * height);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const positions = new Uint16Array(width * height);
+  for (let i = 0; i < positions.length; i += 1) positions[i] = view.getUint16(2 * i, true);
+  return positions;
+}
+async function decodePixels(data, format, width, height) {
+  const bytes = bytesOf(data);
+  if (bytes.byteLength === 0) return null;
+  const blob = new Blob([bytes], { type: format === "png" ? "image/png" : "image/jpeg" });
+  const scratch = document.createElement("canvas");
+  scratch.width = width;
+  scratch.height = height;
+  const context = get2dContext(scratch);
+  if (!context) return null;
+  let source;
+  if (typeof createImageBitmap === "function") source = await createImageBitmap(blob);
+  else {
+    const url = URL.createObjectURL(blob);
+    try {
+      source = new Image();
+      source.src = url;
+      await source.decode();
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+  context.drawImage(source, 0, 0, width, height);
+  source.close?.();
+  return context.getImageData(0, 0, width, height).data;
+}
+function get2dContext(canvas) {
+  try {
+    return canvas.getContext?.("2d") ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// src/fallback.js
+var liveViews = /* @__PURE__ */ new Map();
+var SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+function fallbackRules(id) {
+  const selector = `.lw-fallback-${id}`;
+  return `${selector}{display:none !important}
+:is(.jp-OutputArea-child,.output_area):has(${selector}):not(:has(.lw-w-root)){display:none !important}
+`;
+}
+function hideStaticFallback(model, doc = globalThis.document) {
+  const id = model.get("fallback_id");
+  if (typeof id !== "string" || !SAFE_ID.test(id) || !doc?.head) return () => {
+  };
+  let entry = liveViews.get(id);
+  if (!entry) {
+    const style = doc.createElement("style");
+    style.dataset.lwFallbackRule = id;
+    style.textContent = fallbackRules(id);
+    doc.head.appendChild(style);
+    entry = { count: 0, style };
+    liveViews.set(id, entry);
+  }
+  entry.count += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    entry.count -= 1;
+    if (entry.count === 0) {
+      entry.style.remove();
+      liveViews.delete(id);
+    }
+  };
+}
+function withStaticFallback(render2) {
+  return function renderWithFallback(props) {
+    const cleanup = render2(props);
+    const release = hideStaticFallback(props.model, props.el?.ownerDocument ?? globalThis.document);
+    const wrapped = () => {
+      release();
+      if (typeof cleanup === "function") cleanup();
+    };
+    if (typeof cleanup === "function") Object.assign(wrapped, cleanup);
+    return wrapped;
+  };
+}
+
 // src/live.js
 function buildLivePanel(model, subscriptions, estimate) {
   const isRegression = () => model.get("mode") === "regression";
@@ -891,155 +1020,7 @@ function sameRow(a, b) {
   return true;
 }
 
-// src/fallback.js
-var liveViews = /* @__PURE__ */ new Map();
-var SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-function fallbackRules(id) {
-  const selector = `.lw-fallback-${id}`;
-  return `${selector}{display:none !important}
-:is(.jp-OutputArea-child,.output_area):has(${selector}):not(:has(.lw-w-root)){display:none !important}
-`;
-}
-function hideStaticFallback(model, doc = globalThis.document) {
-  const id = model.get("fallback_id");
-  if (typeof id !== "string" || !SAFE_ID.test(id) || !doc?.head) return () => {
-  };
-  let entry = liveViews.get(id);
-  if (!entry) {
-    const style = doc.createElement("style");
-    style.dataset.lwFallbackRule = id;
-    style.textContent = fallbackRules(id);
-    doc.head.appendChild(style);
-    entry = { count: 0, style };
-    liveViews.set(id, entry);
-  }
-  entry.count += 1;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    entry.count -= 1;
-    if (entry.count === 0) {
-      entry.style.remove();
-      liveViews.delete(id);
-    }
-  };
-}
-function withStaticFallback(render2) {
-  return function renderWithFallback(props) {
-    const cleanup = render2(props);
-    const release = hideStaticFallback(props.model, props.el?.ownerDocument ?? globalThis.document);
-    const wrapped = () => {
-      release();
-      if (typeof cleanup === "function") cleanup();
-    };
-    if (typeof cleanup === "function") Object.assign(wrapped, cleanup);
-    return wrapped;
-  };
-}
-
-// src/standalone.js
-var BYTES_MARKER = "$lw_bytes";
-function base64ToBytes(text) {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-function isEncodedBytes(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && typeof value[BYTES_MARKER] === "string";
-}
-function decodeState(state) {
-  const decoded = {};
-  for (const [name, value] of Object.entries(state ?? {})) {
-    if (isEncodedBytes(value)) {
-      const bytes = base64ToBytes(value[BYTES_MARKER]);
-      decoded[name] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    } else decoded[name] = structuredClone(value);
-  }
-  return decoded;
-}
-function sameValue(a, b) {
-  if (Object.is(a, b)) return true;
-  if (a instanceof DataView || b instanceof DataView) return false;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-function createStandaloneModel(state) {
-  const values = { ...state };
-  const listeners = /* @__PURE__ */ new Map();
-  const model = {
-    saveCount: 0,
-    sent: [],
-    get(name) {
-      return values[name];
-    },
-    set(name, value) {
-      if (sameValue(values[name], value)) return;
-      values[name] = value;
-      for (const event of [`change:${name}`, "change"]) {
-        for (const callback of [...listeners.get(event) ?? []]) callback(model, value);
-      }
-    },
-    on(event, callback) {
-      for (const name of String(event).split(/\s+/).filter(Boolean)) {
-        if (!listeners.has(name)) listeners.set(name, []);
-        listeners.get(name).push(callback);
-      }
-    },
-    off(event, callback) {
-      if (event === void 0 || event === null) {
-        listeners.clear();
-        return;
-      }
-      for (const name of String(event).split(/\s+/).filter(Boolean)) {
-        if (callback === void 0) listeners.delete(name);
-        else
-          listeners.set(
-            name,
-            (listeners.get(name) ?? []).filter((item) => item !== callback)
-          );
-      }
-    },
-    save_changes() {
-      model.saveCount += 1;
-    },
-    send(content, callbacks, buffers) {
-      model.sent.push({ content, buffers });
-    }
-  };
-  return model;
-}
-function resolveRender(renderModule) {
-  let widget = renderModule?.default ?? renderModule;
-  if (typeof widget === "function" && typeof widget.render !== "function") widget = widget();
-  if (!widget || typeof widget.render !== "function") {
-    throw new TypeError("mountStandalone: renderModule must provide a render({ model, el }) function");
-  }
-  return widget.render;
-}
-function mountStandalone(renderModule, state, el) {
-  const render2 = resolveRender(renderModule);
-  const model = createStandaloneModel(decodeState(state));
-  let cleanup = null;
-  let disposed = false;
-  const result = render2({ model, el });
-  if (result && typeof result.then === "function") {
-    result.then((fn) => {
-      if (disposed && typeof fn === "function") fn();
-      else cleanup = fn;
-    });
-  } else cleanup = result;
-  const dispose = () => {
-    disposed = true;
-    if (typeof cleanup === "function") cleanup();
-  };
-  dispose.model = model;
-  dispose.ready = result?.ready;
-  return dispose;
-}
-
-// src/image.js
+// src/superpixels.js
 var MAX_TINT_ALPHA = 0.6;
 var HIDDEN_TINT_FACTOR = 0.5;
 var BOUNDARY_RGB = [255, 255, 0];
@@ -1051,54 +1032,6 @@ var HATCH_DARKEN = 0.35;
 var MIN_DISPLAY_WIDTH = 384;
 var MAX_UPSCALE = 4;
 var FALLBACK_HIDDEN = 128;
-function bytesOf(data) {
-  if (!data) return new Uint8Array(0);
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
-async function inflate(compressed) {
-  if (typeof DecompressionStream !== "function") {
-    throw new Error("this browser has no DecompressionStream: cannot decode the segment map");
-  }
-  const stream = new DecompressionStream("deflate");
-  const writer = stream.writable.getWriter();
-  const written = writer.write(compressed).then(() => writer.close());
-  written.catch(() => {
-  });
-  const reader = stream.readable.getReader();
-  const chunks = [];
-  let total = 0;
-  for (; ; ) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.byteLength;
-  }
-  await written;
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    result.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return result;
-}
-var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-async function decodeSegmentMap(data, width, height) {
-  const raw = await inflate(bytesOf(data));
-  const expected = width * height * 2;
-  if (raw.byteLength !== expected) {
-    throw new Error(
-      `segment map has ${raw.byteLength} bytes after decompression, expected ${expected} (${width} x ${height} uint16)`
-    );
-  }
-  if (LITTLE_ENDIAN) return new Uint16Array(raw.buffer, raw.byteOffset, width * height);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const positions = new Uint16Array(width * height);
-  for (let i = 0; i < positions.length; i += 1) positions[i] = view.getUint16(2 * i, true);
-  return positions;
-}
 function clientToPixel(clientX, clientY, rect, width, height) {
   const scaleX = rect.width > 0 ? width / rect.width : 1;
   const scaleY = rect.height > 0 ? height / rect.height : 1;
@@ -1260,38 +1193,126 @@ function superpixelLabel(name, position) {
   const match = /(-?\d+)\s*$/.exec(String(name ?? ""));
   return match ? match[1] : String(position);
 }
-async function decodePixels(data, format, width, height) {
-  const bytes = bytesOf(data);
-  if (bytes.byteLength === 0) return null;
-  const blob = new Blob([bytes], { type: format === "png" ? "image/png" : "image/jpeg" });
-  const scratch = document.createElement("canvas");
-  scratch.width = width;
-  scratch.height = height;
-  const context = get2dContext(scratch);
-  if (!context) return null;
-  let source;
-  if (typeof createImageBitmap === "function") source = await createImageBitmap(blob);
-  else {
-    const url = URL.createObjectURL(blob);
-    try {
-      source = new Image();
-      source.src = url;
-      await source.decode();
-    } finally {
-      URL.revokeObjectURL(url);
+function drawSuperpixelIds(context, points, names, width, height) {
+  const fontSize = Math.max(9, Math.round(Math.max(width, height) / 40));
+  context.save?.();
+  context.font = `bold ${fontSize}px sans-serif`;
+  context.textAlign = "center";
+  context.textBaseline = "middle";
+  context.lineWidth = Math.max(2, fontSize / 4);
+  context.strokeStyle = "rgba(0, 0, 0, 0.8)";
+  context.fillStyle = "#fff";
+  for (const [position, point] of points.entries()) {
+    if (!point) continue;
+    const text = superpixelLabel(names[position], position);
+    context.strokeText(text, point.x, point.y);
+    context.fillText(text, point.x, point.y);
+  }
+  context.restore?.();
+}
+
+// src/standalone.js
+var BYTES_MARKER = "$lw_bytes";
+function base64ToBytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+function isEncodedBytes(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && typeof value[BYTES_MARKER] === "string";
+}
+function decodeState(state) {
+  const decoded = {};
+  for (const [name, value] of Object.entries(state ?? {})) {
+    if (isEncodedBytes(value)) {
+      const bytes = base64ToBytes(value[BYTES_MARKER]);
+      decoded[name] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } else decoded[name] = structuredClone(value);
+  }
+  return decoded;
+}
+function sameValue(a, b) {
+  if (Object.is(a, b)) return true;
+  if (a instanceof DataView || b instanceof DataView) return false;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+function createStandaloneModel(state) {
+  const values = { ...state };
+  const listeners = /* @__PURE__ */ new Map();
+  const model = {
+    saveCount: 0,
+    sent: [],
+    get(name) {
+      return values[name];
+    },
+    set(name, value) {
+      if (sameValue(values[name], value)) return;
+      values[name] = value;
+      for (const event of [`change:${name}`, "change"]) {
+        for (const callback of [...listeners.get(event) ?? []]) callback(model, value);
+      }
+    },
+    on(event, callback) {
+      for (const name of String(event).split(/\s+/).filter(Boolean)) {
+        if (!listeners.has(name)) listeners.set(name, []);
+        listeners.get(name).push(callback);
+      }
+    },
+    off(event, callback) {
+      if (event === void 0 || event === null) {
+        listeners.clear();
+        return;
+      }
+      for (const name of String(event).split(/\s+/).filter(Boolean)) {
+        if (callback === void 0) listeners.delete(name);
+        else
+          listeners.set(
+            name,
+            (listeners.get(name) ?? []).filter((item) => item !== callback)
+          );
+      }
+    },
+    save_changes() {
+      model.saveCount += 1;
+    },
+    send(content, callbacks, buffers) {
+      model.sent.push({ content, buffers });
     }
-  }
-  context.drawImage(source, 0, 0, width, height);
-  source.close?.();
-  return context.getImageData(0, 0, width, height).data;
+  };
+  return model;
 }
-function get2dContext(canvas) {
-  try {
-    return canvas.getContext?.("2d") ?? null;
-  } catch {
-    return null;
+function resolveRender(renderModule) {
+  let widget = renderModule?.default ?? renderModule;
+  if (typeof widget === "function" && typeof widget.render !== "function") widget = widget();
+  if (!widget || typeof widget.render !== "function") {
+    throw new TypeError("mountStandalone: renderModule must provide a render({ model, el }) function");
   }
+  return widget.render;
 }
+function mountStandalone(renderModule, state, el) {
+  const render2 = resolveRender(renderModule);
+  const model = createStandaloneModel(decodeState(state));
+  let cleanup = null;
+  let disposed = false;
+  const result = render2({ model, el });
+  if (result && typeof result.then === "function") {
+    result.then((fn) => {
+      if (disposed && typeof fn === "function") fn();
+      else cleanup = fn;
+    });
+  } else cleanup = result;
+  const dispose = () => {
+    disposed = true;
+    if (typeof cleanup === "function") cleanup();
+  };
+  dispose.model = model;
+  dispose.ready = result?.ready;
+  return dispose;
+}
+
+// src/image.js
 function legendItem(swatchClass, text) {
   return h("span", { class: "lw-w-legend-item" }, [
     h("span", { class: `lw-w-swatch ${swatchClass}`, "aria-hidden": "true" }),
@@ -1389,22 +1410,7 @@ function render({ model, el }) {
   const drawIds = (width, height) => {
     if (!points || points.length !== nSegments())
       points = labelPoints(segmentMap, width, height, nSegments());
-    const names = model.get("feature_names") ?? [];
-    const fontSize = Math.max(9, Math.round(Math.max(width, height) / 40));
-    context.save?.();
-    context.font = `bold ${fontSize}px sans-serif`;
-    context.textAlign = "center";
-    context.textBaseline = "middle";
-    context.lineWidth = Math.max(2, fontSize / 4);
-    context.strokeStyle = "rgba(0, 0, 0, 0.8)";
-    context.fillStyle = "#fff";
-    for (const [position, point] of points.entries()) {
-      if (!point) continue;
-      const text = superpixelLabel(names[position], position);
-      context.strokeText(text, point.x, point.y);
-      context.fillText(text, point.x, point.y);
-    }
-    context.restore?.();
+    drawSuperpixelIds(context, points, model.get("feature_names") ?? [], width, height);
   };
   const setHovered = (position) => {
     if (position === hovered) return;
