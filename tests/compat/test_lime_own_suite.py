@@ -5,6 +5,12 @@ The tests ship inside the lime wheel; they are copied to a temporary folder at r
 tests that fail for lime itself on this stack: two compare ragged lists with ``np.array_equal``
 (False under numpy 2), three download 20 newsgroups, and one calls scikit-image's quickshift with
 the ``random_seed`` keyword it no longer has.
+
+lime's tabular tests split iris in ``setUp`` with the global numpy generator before they seed it,
+so which row they explain changes from run to run (one such row makes
+``test_lime_explainer_entropy_discretizer`` fail for lime and for us alike). A ``conftest.py`` seeds
+the global generator before every test (with 1, lime's own choice; checked that lime 0.2.0.1 passes
+with it too), so the suite checks the same thing on every run.
 """
 
 import re
@@ -25,6 +31,16 @@ FAIL_FOR_LIME_TOO = [
     "test_scikit_image.py::TestSegmentationAlgorithm::test_instanciate_segmentation_algorithm",
 ]
 
+SEEDING_CONFTEST = """
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _seed_global_numpy_generator():
+    np.random.seed(1)
+"""
+
 
 @pytest.mark.slow
 def test_lime_suite_passes_against_compat_namespace(tmp_path):
@@ -38,6 +54,7 @@ def test_lime_suite_passes_against_compat_namespace(tmp_path):
         (tmp_path / path.name).write_text(text, encoding="utf8")
         copied += 1
     assert copied >= 5
+    (tmp_path / "conftest.py").write_text(SEEDING_CONFTEST, encoding="utf8")
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "."]
     for test_id in FAIL_FOR_LIME_TOO:
         args += ["--deselect", test_id]
