@@ -2,12 +2,11 @@
 # Install everything the tests need on a fresh machine and run the whole test suite.
 #
 # Python extras (test, docs, bench = lime 0.2.0.1 for side-by-side checks, lab, parallel = joblib,
-# cloudpickle, Dask and Ray for explain_many's backends), Debian's chromium for
-# the real-browser tests, the npm packages for the JS build and unit tests. Then: the JS format
-# check (prettier) and unit tests, a
-# rebuild of the shipped bundle that must equal the committed one, ruff, the docs build (warnings are
-# errors), a fresh Binder environment running the notebooks, and pytest (engine, compat, widgets,
-# notebooks, browser).
+# cloudpickle, Dask and Ray for explain_many's backends), Debian's chromium for the real-browser
+# tests, the npm packages for the JS build and unit tests. Then: the JS format check (prettier) and
+# unit tests, a rebuild of the shipped bundle that must equal the committed one, ruff (lint and
+# format check), mypy, the docs build (warnings are errors), a fresh Binder environment running the
+# notebooks, and pytest (engine, compat, widgets, notebooks, browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +33,10 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         || { echo "limewidgets/static differs from a fresh build of js/: run 'cd js && npm run build' and commit"; exit 1; }
 fi
 
-step "ruff"
+step "ruff (lint and format check), mypy"
 python -m ruff check limewidgets tests benchmarks scripts
+python -m ruff format --check limewidgets tests benchmarks scripts
+python -m mypy limewidgets
 
 step "Docs (Sphinx, warnings are errors)"
 bash scripts/build-docs.sh

@@ -472,7 +472,7 @@ def text_design(
     count_prob[:d] = 1.0 / d
     per_count = count_weights(d, weigh, generator)
     tilt = per_count is not None
-    count_weight = per_count if tilt else np.ones(d + 1)
+    count_weight: np.ndarray = per_count if per_count is not None else np.ones(d + 1)
     n_perturbed = num_samples - 1
     masks = np.ones((num_samples, d), dtype=bool)
     weight = np.ones(num_samples)
