@@ -99,18 +99,20 @@ class SampleUncertainty:
             data = data.tocsc()
             # Columns that never vary carry no weight and no uncertainty: work on the others.
             active = np.flatnonzero(np.diff(data.indptr) > 0)
-            x = data[:, active].toarray().astype(float)
+            x = data[:, active].toarray().astype(float, copy=False)
         else:
-            x = np.asarray(data, dtype=float)
+            x = np.array(data, dtype=float)  # a copy: centred in place below
             active = np.arange(d)
         self.active = active
         self.first = x[0].copy()
         self.w = weights
         self.w_sum = float(weights.sum())
         self.x_mean = (weights @ x) / self.w_sum
-        self.xc = x - self.x_mean
-        self.xcw = self.xc * weights[:, None]
-        self.gram = self.xc.T @ self.xcw
+        # Only the centred samples are kept (n x d). Gram matrices are built on the columns
+        # that are asked for, never on all of them: with 100k distinct words a features x
+        # features matrix would be 80 GB.
+        x -= self.x_mean
+        self.xc = x
         rng = np.random.default_rng(7919 * n + d if seed is None else seed)
         moving = groups >= 0
         self.moving_rows = np.flatnonzero(moving)
@@ -159,7 +161,8 @@ class SampleUncertainty:
         key = (cols.tobytes(), round(float(inflation), 6))
         if key in self._replicated:
             return self._replicated[key]
-        xc, xcw = self.xc[:, cols], self.xcw[:, cols]
+        xc = self.xc[:, cols]
+        xcw = xc * self.w[:, None]
         m = len(cols)
         blocks = self._to_blocks
         s0 = blocks @ self.w
@@ -208,10 +211,12 @@ class SampleUncertainty:
             return out
         idx = idx[keep]
         yc = y - (self.w @ y) / self.w_sum
-        h = _ridged(self.gram[np.ix_(idx, idx)], alpha)
-        beta = scipy.linalg.solve(h, self.xcw[:, idx].T @ yc, assume_a="pos")
-        resid = yc - self.xc[:, idx] @ beta
-        scores = np.asarray(self._to_units @ (self.xcw[:, idx] * resid[:, None]))
+        xc = self.xc[:, idx]
+        xcw = xc * self.w[:, None]
+        h = _ridged(xc.T @ xcw, alpha)
+        beta = scipy.linalg.solve(h, xcw.T @ yc, assume_a="pos")
+        resid = yc - xc @ beta
+        scores = np.asarray(self._to_units @ (xcw * resid[:, None]))
         scores -= scores.mean(axis=0)
         half = scipy.linalg.solve(h, scores.T, assume_a="pos")  # (m, U)
         var = np.einsum("ij,ij->i", half, half) * self.inflation(len(idx))
@@ -276,9 +281,9 @@ class SampleUncertainty:
         # re-centred weights (shifted by an independent replicate's change of the full fit,
         # one shift per group of replicates) measures that pull; subtract it.
         full = _batched_ridge(gram, cross, alpha)
-        centre = scipy.linalg.solve(
-            _ridged(self.gram[np.ix_(cols, cols)], alpha), self.xcw[:, cols].T @ yc
-        )
+        xc = self.xc[:, cols]
+        xcw = xc * self.w[:, None]
+        centre = scipy.linalg.solve(_ridged(xc.T @ xcw, alpha), xcw.T @ yc)
         group = np.arange(self.n_replicates) // _GROUP
         source = (group * _GROUP + _GROUP) % self.n_replicates
         shift = full[source] - centre
@@ -300,11 +305,34 @@ class SampleUncertainty:
         d = len(self.active)
         if d <= _MAX_BOOTSTRAP_FEATURES:
             return np.arange(d)
-        beta = scipy.linalg.solve(_ridged(self.gram, 0.01), self.xcw.T @ yc, assume_a="pos")
-        scale = np.sqrt(np.maximum(np.diag(self.gram), 0.0))
+        beta = self._full_ridge(yc, 0.01)
+        scale = np.sqrt(np.maximum(np.einsum("i,ij,ij->j", self.w, self.xc, self.xc), 0.0))
         keep = max(_MAX_BOOTSTRAP_FEATURES, 3 * int(num_features))
         order = np.argsort(-np.abs(beta) * scale, kind="stable")[: min(keep, d)]
         return np.sort(order)
+
+    def _full_ridge(self, yc: np.ndarray, alpha: float) -> np.ndarray:
+        """Ridge weights of all features (the penalty and jitter of :func:`_ridged`).
+
+        With more features than samples it is solved in the dual,
+        ``beta = Xc' S (S Xc Xc' S + a I)^-1 S yc`` with ``S = diag(sqrt(w))`` (the same
+        weights, exactly): n x n instead of features x features, bounded in memory for a
+        document of 100k distinct words.
+        """
+        n, d = self.xc.shape
+        trace = float(np.einsum("i,ij,ij->", self.w, self.xc, self.xc))
+        penalty = alpha + 1e-10 * (trace / max(d, 1) + 1.0)
+        if d <= n:
+            xcw = self.xc * self.w[:, None]
+            gram = self.xc.T @ xcw
+            gram[np.arange(d), np.arange(d)] += penalty
+            return scipy.linalg.solve(gram, xcw.T @ yc, assume_a="pos")
+        root = np.sqrt(self.w)
+        kernel = self.xc @ self.xc.T
+        kernel *= root[:, None] * root[None, :]
+        kernel[np.arange(n), np.arange(n)] += penalty
+        dual = scipy.linalg.solve(kernel, root * yc, assume_a="pos")
+        return self.xc.T @ (root * dual)
 
     def _top_sets(
         self,

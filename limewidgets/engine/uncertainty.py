@@ -29,6 +29,12 @@ superpixel, the ``highest_weights`` ranking) is linearised around the full fit (
 change is ``H^-1 sum_u (m_u - 1) s_u`` for multipliers ``m``), which is exact to first order.
 ``lasso_path`` selection is rerun as ``highest_weights`` (an approximation).
 
+**Memory.** Only the centred samples (samples x features) are kept; Gram matrices are built on
+the columns in use (the explanation's features, the bootstrap's candidates), never on all
+features, and the ranking that picks the candidates among more features than samples is solved
+in the dual (samples x samples, the same weights). A document of 100k distinct words would
+otherwise need an 80 GB features x features matrix.
+
 **Other estimators.** A sampler whose estimate is not the plain weighted ridge (a control
 variate, say) passes a re-runnable ``refit(index) -> {label: local_exp}`` instead
 (:func:`bootstrap_refit`): whole units are resampled with replacement and the estimator rerun

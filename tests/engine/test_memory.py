@@ -75,3 +75,38 @@ def test_rendering_a_long_document_holds_about_one_copy_per_sample():
     # The old renderer held ~6 copies of every rendered document at once (> 200 MiB here).
     assert peak < output + 40 * MB
     assert docs[7] == indexed.inverse_removing(np.flatnonzero(~masks[7]))
+
+
+def test_reading_uncertainty_of_many_distinct_words_is_bounded():
+    # A features x features Gram matrix of 20k words is 3 GiB (80 GB at 100k words).
+    words = [f"w{i:05d}" for i in range(20000)]
+    document = " ".join(np.random.RandomState(2).permutation(words))
+
+    def model(docs):
+        p = np.array([0.9 if " w00042 " in f" {d} " else 0.2 for d in docs])
+        return np.stack([1 - p, p], axis=1)
+
+    explainer = LimeTextExplainer(random_state=0)
+    exp = explainer.explain_instance(document, model, num_features=5, num_samples=200)
+    (std, stability), peak = _peak(lambda: (exp.weight_std, exp.stability))
+    assert peak < 160 * MB  # the centred samples as float64 are 31 MiB
+    assert set(std[1]) == {f for f, _ in exp.local_exp[1]}
+    assert all(np.isfinite(s) and s >= 0 for s in std[1].values())
+    assert 0.0 <= stability[1] <= 1.0
+
+
+def test_the_dual_ridge_of_wide_samples_is_the_primal_one():
+    from limewidgets.engine.sample_uncertainty import SampleUncertainty
+
+    rng = np.random.RandomState(3)
+    n, d = 60, 300
+    x = (rng.rand(n, d) > 0.5).astype(float)
+    w = rng.rand(n)
+    y = x[:, 5] - 2 * x[:, 200] + 0.1 * rng.normal(size=n)
+    prepared = SampleUncertainty(x, w)
+    yc = y - (w @ y) / w.sum()
+    xc = x - (w @ x) / w.sum()
+    gram = xc.T @ (xc * w[:, None])
+    penalty = 0.01 + 1e-10 * (np.trace(gram) / d + 1.0)
+    primal = np.linalg.solve(gram + penalty * np.eye(d), (xc * w[:, None]).T @ yc)
+    np.testing.assert_allclose(prepared._full_ridge(yc, 0.01), primal, rtol=1e-6, atol=1e-9)
