@@ -14,8 +14,9 @@ brackets: what one explanation may report); ``diff`` = predicted - measured; ``o
 ±0.1. It also reports the weight standard errors: the median over the top-10 features of
 (root-mean-square ``weight_std``) / (sd of the weight over seeds), which should be near 1.
 
-The second table runs ``num_samples='auto'`` (``max_samples=5000``) and reports the queries it
-used and its agreement with lime's converged answer (``_efficiency_cases.reference``: lime at
+The second table runs ``num_samples='auto'`` (``max_samples=5000``; for ``--auto-samplers``,
+default ``efficient`` and ``lime``, and ``--auto-tols``, default 0.05 and 0.1) and reports the
+queries it used and its agreement with lime's converged answer (``_efficiency_cases.reference``: lime at
 16000 queries, 4 seeds), next to lime's own agreement at 5000 queries.
 
 Usage::
@@ -99,25 +100,37 @@ def calibrate(
     return rows
 
 
-def auto_agreement(name: str, seeds: int) -> dict[str, Any]:
-    """Queries used by ``num_samples='auto'`` and its agreement with lime's converged answer."""
+def lime5000_agreement(name: str, seeds: int) -> tuple[float, float]:
+    """lime 0.2.0.1's agreement with its converged answer at 5000 queries (Jaccard, corr)."""
     case = cases.get_case(name)
     ref = cases.reference(name)
-    runs = [cases.run_ours(case, "auto", seed, max_samples=5000) for seed in range(seeds)]
-    auto = [cases.agreement(cases.weights_of(case, e), ref) for e in runs]
     lime = [
         cases.agreement(cases.weights_of(case, cases.run_lime(case, 5000, seed)), ref)
         for seed in range(min(seeds, 5 if case.kind == "image" else seeds))
     ]
+    return float(np.mean([a[0] for a in lime])), float(np.mean([a[1] for a in lime]))
+
+
+def auto_agreement(name: str, seeds: int, sampler: str, stability_tol: float) -> dict[str, Any]:
+    """Queries used by ``num_samples='auto'`` and its agreement with lime's converged answer."""
+    case = cases.get_case(name)
+    ref = cases.reference(name)
+    runs = [
+        cases.run_ours(
+            case, "auto", seed, sampler=sampler, max_samples=5000, stability_tol=stability_tol
+        )
+        for seed in range(seeds)
+    ]
+    auto = [cases.agreement(cases.weights_of(case, e), ref) for e in runs]
     queries = np.array([e.num_queries for e in runs])
     return {
         "case": name,
+        "sampler": sampler,
+        "stability_tol": stability_tol,
         "queries_mean": float(queries.mean()),
         "queries_max": int(queries.max()),
         "auto_jaccard": float(np.mean([a[0] for a in auto])),
         "auto_corr": float(np.mean([a[1] for a in auto])),
-        "lime5000_jaccard": float(np.mean([a[0] for a in lime])),
-        "lime5000_corr": float(np.mean([a[1] for a in lime])),
         "auto_stability": float(np.mean([e.stability[case.label] for e in runs])),
     }
 
@@ -154,6 +167,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--samplers", nargs="+", default=["lime", "stratified"])
     parser.add_argument("--lime-image-max", type=int, default=1000)
     parser.add_argument("--no-auto", action="store_true", help="skip the 'auto' table")
+    parser.add_argument("--auto-samplers", nargs="+", default=["efficient", "lime"])
+    parser.add_argument("--auto-tols", type=float, nargs="+", default=[0.05, 0.1])
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -174,17 +189,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("\nnum_samples='auto' (max_samples=5000) vs lime at 5000: agreement with lime's")
         print("converged answer (top-5 Jaccard / weight correlation)")
         print(
-            f"{'case':<14} {'queries':>14} {'auto J':>7} {'auto r':>7} {'lime J':>7} {'lime r':>7}"
+            f"{'case':<14} {'sampler':<10} {'tol':>5} {'queries':>14} {'auto J':>7} "
+            f"{'auto r':>7} {'lime J':>7} {'lime r':>7}"
         )
         for name in args.cases:
-            a = auto_agreement(name, min(args.seeds, 10))
-            auto.append(a)
-            print(
-                f"{a['case']:<14} {a['queries_mean']:>7.0f} (≤{a['queries_max']:>4}) "
-                f"{a['auto_jaccard']:>7.2f} {a['auto_corr']:>7.3f} "
-                f"{a['lime5000_jaccard']:>7.2f} {a['lime5000_corr']:>7.3f}",
-                flush=True,
-            )
+            lime_j, lime_r = lime5000_agreement(name, min(args.seeds, 10))
+            for sampler in args.auto_samplers:
+                for tol in args.auto_tols:
+                    a = auto_agreement(name, min(args.seeds, 10), sampler, tol)
+                    a.update(lime5000_jaccard=lime_j, lime5000_corr=lime_r)
+                    auto.append(a)
+                    print(
+                        f"{a['case']:<14} {sampler:<10} {tol:>5.2f} "
+                        f"{a['queries_mean']:>7.0f} (≤{a['queries_max']:>4}) "
+                        f"{a['auto_jaccard']:>7.2f} {a['auto_corr']:>7.3f} "
+                        f"{lime_j:>7.2f} {lime_r:>7.3f}",
+                        flush=True,
+                    )
     results = {"calibration": rows, "auto": auto}
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf8")

@@ -292,7 +292,7 @@ def finish_explanation(
         feature_ids=feature_ids,
         refit=None
         if design.control is None
-        else _refit(base, design, outputs, chosen, options, feature_ids),
+        else _DesignRefit(base, design, outputs, chosen, options, feature_ids),
     )
     explanation.set_uncertainty_source(uncertainty)
     explanation.stability_k = uncertainty.k_for(num_features)
@@ -307,32 +307,41 @@ def finish_explanation(
     return explanation
 
 
-def _refit(
-    base: LimeBase,
-    design: Any,
-    outputs: np.ndarray,
-    labels: Any,
-    options: tuple,
-    feature_ids: Any = None,
-) -> Any:
-    """The design's own estimator, rerun on a subset of rows (for the uncertainty bootstrap)."""
-    num_features, feature_selection, model_regressor = options
+class _DesignRefit:
+    """The design's own estimator, rerun on a subset of rows (for the uncertainty bootstrap).
 
-    def refit(index: np.ndarray) -> dict:
+    A class rather than a closure so that explanations that hold it still pickle.
+    """
+
+    def __init__(
+        self,
+        base: LimeBase,
+        design: Any,
+        outputs: np.ndarray,
+        labels: Any,
+        options: tuple,
+        feature_ids: Any = None,
+    ) -> None:
+        self.base = base
+        self.design = design
+        self.outputs = outputs
+        self.labels = labels
+        self.options = options
+        self.feature_ids = feature_ids
+
+    def __call__(self, index: np.ndarray) -> dict:
+        num_features, feature_selection, model_regressor = self.options
         fits = estimate(
-            base,
-            design,
-            outputs,
-            labels,
+            self.base,
+            self.design,
+            self.outputs,
+            self.labels,
             num_features,
             feature_selection=feature_selection,
             model_regressor=copy.deepcopy(model_regressor),
             index=index,
         )
-        if feature_ids is None:
+        ids = self.feature_ids
+        if ids is None:
             return {label: fit.exp for label, fit in fits.items()}
-        return {
-            label: [(int(feature_ids[j]), w) for j, w in fit.exp] for label, fit in fits.items()
-        }
-
-    return refit
+        return {label: [(int(ids[j]), w) for j, w in fit.exp] for label, fit in fits.items()}

@@ -8,7 +8,8 @@ samples again as they have -- and refit on everything. They stop as soon as ever
 stable, or at ``max_samples`` model queries; ``explanation.num_queries`` says how many were used.
 
 Each block is a complete draw of the explainer's sampler (more independent rows for
-``'lime'``, more independent scrambles for ``'stratified'``), so the blocks together are
+``'lime'``, more independent scrambles for ``'stratified'``, more independently randomised
+blocks of the efficient design for ``'efficient'``, text and images), so the blocks together are
 independent units for the uncertainty estimate, and the final explanation is the ordinary one
 for its number of samples. The stopping rule looks at the top-k set (``k`` as for
 ``stability``, default ``min(5, num_features)``).
@@ -23,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validation import describe
+from .efficient import SampleDesign, join_designs, without_instance
 from .sampling import sample_groups
 
 __all__ = [
@@ -153,8 +155,9 @@ def sample_and_explain(
     sampler: str,
     generate: Callable[[int], Any],
     query: Callable[[Any], np.ndarray],
-    explain: Callable[[Any, np.ndarray, np.ndarray], Any],
+    explain: Callable[..., Any],
     fixed: Callable[[Any, np.ndarray], Any] | None = None,
+    design: Callable[[int], tuple[Any, SampleDesign]] | None = None,
 ) -> Any:
     """The sampling loop every explainer runs: a fixed budget, or blocks for ``'auto'``.
 
@@ -176,6 +179,13 @@ def sample_and_explain(
         ``fixed(rows, groups)``: what to return for a fixed budget instead of
         ``explain(rows, query(rows), groups)`` (the explainers return a pending explanation
         there, which ``explain_many`` queries together with other rows).
+    design : callable, optional
+        ``sampler='efficient'`` with ``num_samples='auto'``: ``design(n) -> (rows, design)``
+        draws ``n`` rows of the efficient design (row 0 the instance) and their
+        :class:`~limewidgets.engine.efficient.SampleDesign`; every block is such a draw, and
+        ``explain(rows, outputs, groups, design)`` receives the blocks' designs joined
+        (:func:`~limewidgets.engine.efficient.join_designs`), so the surrogate keeps the
+        efficient estimator (control variate included) as the blocks accumulate.
 
     Returns
     -------
@@ -190,12 +200,23 @@ def sample_and_explain(
             return fixed(rows, groups)
         return explain(rows, query(rows), groups)
 
+    blocks: list[SampleDesign] = []
+
     def draw(n_new: int, first: bool) -> tuple[tuple, np.ndarray]:
+        if design is not None:
+            rows, block = design(n_new if first else n_new + 1)
+            if not first:
+                rows, block = rows[1:], without_instance(block)
+            blocks.append(block)
+            return (rows, query(rows)), block.groups
         rows = generate(n_new) if first else generate(n_new + 1)[1:]
         return (rows, query(rows)), sample_groups(sampler, n_new, with_instance=first)
 
     def assess(arrays: tuple, groups: np.ndarray) -> tuple[Any, float]:
-        explanation = explain(arrays[0], arrays[1], groups)
+        if design is not None:
+            explanation = explain(arrays[0], arrays[1], groups, join_designs(blocks, groups))
+        else:
+            explanation = explain(arrays[0], arrays[1], groups)
         values = [float(v) for v in explanation.stability.values()]
         return explanation, min(values) if values else float("nan")
 

@@ -46,6 +46,8 @@ import numpy as np
 from .sampling import stratified_uniforms
 
 __all__ = [
+    "CONTROL_MAX_FEATURES",
+    "TILT_MAX_FEATURES",
     "ControlVariate",
     "SampleDesign",
     "count_weights",
@@ -53,9 +55,11 @@ __all__ = [
     "estimate",
     "folded_hadamard_masks",
     "image_design",
+    "join_designs",
     "lime_design",
     "tabular_design",
     "text_design",
+    "without_instance",
 ]
 
 
@@ -87,6 +91,14 @@ class ControlVariate:
     link: str = "auto"
     _gram: np.ndarray | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # Masks and one-hot codes are kept as booleans: an explanation holds its design until
+        # its uncertainty is read (and when pickled), and the free rows outnumber the queried
+        # ones. Users of these arrays convert them to float.
+        self.features = _compact(self.features)
+        self.pool_features = _compact(self.pool_features)
+        self.pool_interpretable = _compact(self.pool_interpretable)
+
     def pool_gram(self) -> np.ndarray:
         """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once)."""
         if self._gram is None:
@@ -94,6 +106,16 @@ class ControlVariate:
             x = np.hstack([ones, np.asarray(self.pool_interpretable, dtype=float)])
             self._gram = (x * self.pool_weight[:, None]).T @ x
         return self._gram
+
+
+def _compact(values: Any) -> Any:
+    """``values`` as a boolean array when every entry is 0 or 1 (else unchanged)."""
+    array = np.asarray(values)
+    if array.dtype == bool:
+        return array
+    if array.dtype.kind in "iuf" and array.size and np.all((array == 0) | (array == 1)):
+        return array.astype(bool)
+    return array
 
 
 @dataclass
@@ -129,6 +151,66 @@ def lime_design(
     if sampler == "stratified":
         groups = np.where(groups < 0, -1, 0)
     return SampleDesign(interpretable, weight, groups, sampler=sampler)
+
+
+def without_instance(design: SampleDesign) -> SampleDesign:
+    """``design`` without its row 0 (a later block of ``num_samples='auto'``)."""
+    control = design.control
+    if control is not None:
+        control = ControlVariate(
+            np.asarray(control.features)[1:],
+            control.pool_features,
+            control.pool_interpretable,
+            control.pool_weight,
+            control.link,
+            _gram=control._gram,
+        )
+    return SampleDesign(
+        design.interpretable[1:],
+        design.sample_weight[1:],
+        design.groups[1:],
+        control=control,
+        sampler=design.sampler,
+    )
+
+
+def join_designs(designs: list[SampleDesign], groups: np.ndarray) -> SampleDesign:
+    """The blocks ``designs`` (the first with the instance as row 0) as one design.
+
+    Parameters
+    ----------
+    designs : list of SampleDesign
+        Blocks drawn independently with the same scheme, in row order.
+    groups : numpy.ndarray
+        The joined rows' independent units (each block's units renumbered apart).
+
+    Returns
+    -------
+    SampleDesign
+        The rows of all blocks; its control variate is fitted on all of them and projected on
+        the first block's free rows (every block's free rows follow the same distribution).
+    """
+    first = designs[0]
+    control = first.control
+    if control is not None:
+        control = ControlVariate(
+            np.vstack([np.asarray(d.control.features) for d in designs if d.control is not None]),
+            control.pool_features,
+            control.pool_interpretable,
+            control.pool_weight,
+            control.link,
+            _gram=control.pool_gram(),
+        )
+    joined = SampleDesign(
+        np.vstack([np.asarray(d.interpretable) for d in designs]),
+        np.concatenate([d.sample_weight for d in designs]),
+        np.asarray(groups),
+        control=control,
+        sampler=first.sampler,
+    )
+    if control is not None and control.features.shape[0] != joined.n_rows:
+        raise ValueError("every block of a joined efficient design needs its control variate")
+    return joined
 
 
 def estimate(
@@ -192,6 +274,8 @@ def estimate(
             num_features,
             feature_selection,
             model_regressor,
+            # lime's verbose report, for the explanation itself (not for every resample)
+            verbose=index is None and bool(getattr(base, "verbose", False)),
         )
         for label in labels
     }
@@ -207,6 +291,7 @@ def _fit_with_control(
     num_features: int,
     feature_selection: str,
     model_regressor: Any,
+    verbose: bool = False,
 ) -> Any:
     """One label's surrogate with the control variate (see :class:`ControlVariate`).
 
@@ -250,6 +335,10 @@ def _fit_with_control(
     coef = np.asarray(regressor.coef_).ravel()
     intercept = float(np.asarray(regressor.intercept_).ravel()[0])
     fidelity = base._held_out_fidelity(model_regressor, x_used, y, w)
+    if verbose:
+        print("Intercept", intercept)
+        print("Prediction_local", local_pred)
+        print("Right:", y[0])
     order = np.argsort(-np.abs(coef), kind="stable")
     exp = [(int(used[i]), float(coef[i])) for i in order]
     return SurrogateFit(intercept, exp, score, local_pred, fidelity)
@@ -416,10 +505,23 @@ def folded_hadamard_masks(
     return masks, groups
 
 
+#: Widest surrogate (features) that gets the control variate. Its projection solves a system in
+#: ``(features + 1)**2`` on every bootstrap replicate; beyond this width (long documents, very
+#: fine segmentations, wide tables) the efficient design keeps its rows and lime's estimator.
+CONTROL_MAX_FEATURES = 500
+
+
+#: Most words for which text rows are drawn from the kernel-tilted count law (see
+#: :func:`text_design`).
+TILT_MAX_FEATURES = 2000
+
+
 def _pool_size(n_rows: int, n_features: int) -> int:
-    # Free rows for the control variate's projection: many more than the queried rows, within
-    # about 32 MB of floats.
-    return int(max(2 * n_rows, min(max(4000, 8 * n_rows), 4_000_000 // max(n_features, 1))))
+    # Free rows for the control variate's projection: many more than the queried rows (8x at
+    # small budgets, where the design matters most; 4x from 4000 queries, where drawing them
+    # would cost more than the queries save with a fast model), within about 32 MB of floats.
+    wanted = max(4000, min(8 * n_rows, max(4 * n_rows, 16_000)))
+    return int(max(2 * n_rows, min(wanted, 4_000_000 // max(n_features, 1))))
 
 
 def image_design(
@@ -433,18 +535,18 @@ def image_design(
     The rows are lime's (every superpixel shown with probability 1/2, weighted by lime's kernel)
     in folded orthogonal blocks (:func:`folded_hadamard_masks`), and the surrogate is fitted with
     a logistic control variate (:class:`ControlVariate`) projected on free masks of the same
-    design.
+    design (up to :data:`CONTROL_MAX_FEATURES` superpixels).
     """
     masks, groups = folded_hadamard_masks(generator, num_samples - 1, n_features)
     data = np.ones((num_samples, n_features), dtype=np.int_)
     data[1:] = masks
     weight = np.asarray(weigh(data), dtype=float)
-    n_pool = _pool_size(num_samples, n_features)
-    pool, _ = folded_hadamard_masks(generator, n_pool, n_features)
-    pool_x = pool.astype(float)
-    control = ControlVariate(
-        data, pool_x, pool_x, np.asarray(weigh(np.vstack([np.ones((1, n_features)), pool_x]))[1:])
-    )
+    control = None
+    if n_features <= CONTROL_MAX_FEATURES:
+        pool, _ = folded_hadamard_masks(generator, _pool_size(num_samples, n_features), n_features)
+        pool_x = pool.astype(float)
+        pool_weight = np.asarray(weigh(np.vstack([np.ones((1, n_features)), pool_x])))[1:]
+        control = ControlVariate(data, pool_x, pool_x, pool_weight)
     design = SampleDesign(
         data, weight, np.concatenate([[-1], groups]), control=control, sampler="efficient"
     )
@@ -463,14 +565,17 @@ def text_design(
     lime removes ``k ~ U{1..d}`` words; here the number of kept words is drawn from that law
     tilted by the kernel (:func:`efficient_count_masks`), so that every row has the same weight,
     in ``n_groups`` stratified blocks, and the surrogate is fitted with a logistic control
-    variate projected on free masks of the same design. Falls back to lime's count law weighted
+    variate projected on free masks of the same design (up to :data:`CONTROL_MAX_FEATURES`
+    words). Falls back to lime's count law weighted
     by the kernel when the kernel is not a function of the number of kept words (a custom
-    ``distance_metric``).
+    ``distance_metric``) or the document has more than :data:`TILT_MAX_FEATURES` words.
     """
     d = n_features
     count_prob = np.zeros(d + 1)
     count_prob[:d] = 1.0 / d
-    per_count = count_weights(d, weigh, generator)
+    # Tabulating the kernel per count costs (d + 1) x d masks: very long documents keep lime's
+    # count law with kernel weights (still stratified) instead of the tilted one.
+    per_count = count_weights(d, weigh, generator) if d <= TILT_MAX_FEATURES else None
     tilt = per_count is not None
     count_weight: np.ndarray = per_count if per_count is not None else np.ones(d + 1)
     n_perturbed = num_samples - 1
@@ -484,17 +589,19 @@ def text_design(
         masks[1:] = rows
         weight[1:] = row_weight
         groups[1:] = row_groups
-    n_pool = _pool_size(num_samples, d)
-    pool, pool_weight, _ = efficient_count_masks(
-        generator, n_pool, count_prob, count_weight, n_groups=1
-    )
-    pool_x = pool.astype(float)
     if tilt:
         weight[0] = float(weigh(masks[:1])[0])
     else:
         weight = np.asarray(weigh(masks), dtype=float)
-        pool_weight = np.asarray(weigh(np.vstack([np.ones((1, d)), pool_x]))[1:], dtype=float)
-    control = ControlVariate(masks, pool_x, pool_x, pool_weight)
+    control = None
+    if d <= CONTROL_MAX_FEATURES:
+        pool, pool_weight, _ = efficient_count_masks(
+            generator, _pool_size(num_samples, d), count_prob, count_weight, n_groups=1
+        )
+        pool_x = pool.astype(float)
+        if not tilt:
+            pool_weight = np.asarray(weigh(np.vstack([np.ones((1, d)), pool_x]))[1:], dtype=float)
+        control = ControlVariate(masks, pool_x, pool_x, pool_weight)
     design = SampleDesign(masks, weight, groups, control=control, sampler="efficient")
     return masks, design
 
@@ -545,6 +652,12 @@ def tabular_design(
     raw = np.vstack(blocks)
     interpretable = np.asarray(to_interpretable(raw), dtype=float)
     weight = np.asarray(weigh(interpretable), dtype=float)
+    if interpretable.shape[1] > CONTROL_MAX_FEATURES:
+        return (
+            raw,
+            interpretable,
+            SampleDesign(interpretable, weight, np.concatenate(groups), sampler="efficient"),
+        )
     pool_raw = draw(_pool_size(num_samples, raw.shape[1]) + 1)
     pool_x = np.asarray(to_interpretable(pool_raw), dtype=float)
     pool_weight = np.asarray(weigh(pool_x), dtype=float)[1:]

@@ -17,7 +17,7 @@ superpixel can be hidden and no missing id becomes a feature.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -51,7 +51,7 @@ from .image_perturbation import (
     make_fudged_image,
 )
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
-from .sampling import check_sampler, spawn_generator, stratified_uniforms
+from .sampling import check_sampler, resolve_sampler, spawn_generator, stratified_uniforms
 from .segmentation import SegmentationAlgorithm
 from .uncertainty import check_stability_k
 
@@ -108,6 +108,10 @@ class LimeImageExplainer(ExplainManyMixin):
     [0, 1, 4, 5]
     """
 
+    #: The sampler of ``explain_instance(sampler=None)``: ``'efficient'`` here,
+    #: ``'lime'`` in :mod:`limewidgets.lime` (lime's numbers, for existing notebooks).
+    default_sampler: ClassVar[str] = "efficient"
+
     def __init__(
         self,
         kernel_width: float = 0.25,
@@ -143,7 +147,7 @@ class LimeImageExplainer(ExplainManyMixin):
         random_seed: int | None = None,
         *,
         progress_bar: bool = True,
-        sampler: str = "lime",
+        sampler: str | None = None,
         class_names: Any = None,
         max_samples: int = DEFAULT_MAX_SAMPLES,
         stability_tol: float = DEFAULT_STABILITY_TOL,
@@ -183,7 +187,9 @@ class LimeImageExplainer(ExplainManyMixin):
             Seed of the default segmentation; drawn from ``random_state`` when None.
         progress_bar : bool, default=True
             Show a progress bar over the model calls (lime always showed one).
-        sampler : {'lime', 'stratified', 'efficient'}, default='lime'
+        sampler : {'lime', 'stratified', 'efficient'}, optional
+            Default: the class's ``default_sampler`` (``'efficient'``; ``'lime'`` for the
+            classes of :mod:`limewidgets.lime`, which keep lime's numbers).
             ``'lime'`` shows every superpixel independently with probability 1/2 (lime's
             rule). ``'stratified'`` gives every sample exactly that distribution but draws the
             samples jointly from a scrambled Sobol' sequence, so that each superpixel is shown
@@ -223,7 +229,7 @@ class LimeImageExplainer(ExplainManyMixin):
         stability_k = check_stability_k(stability_k)
         batch_size = check_positive_int("batch_size", batch_size)
         check_choice("feature_selection", self.feature_selection, FEATURE_SELECTION_METHODS)
-        check_sampler(sampler)
+        sampler = resolve_sampler(sampler, self)
         if random_seed is None:  # drawn like lime, so a seed gives lime's sampling stream
             random_seed = self.random_state.randint(0, high=1000)
         if segmentation_fn is None:
@@ -286,25 +292,27 @@ class LimeImageExplainer(ExplainManyMixin):
             )
             return run_or_defer(deferred, classifier_fn)
 
-        if sampler == "efficient" and num_samples != "auto":
-            data, design = image_design(
+        def efficient_design(n: int) -> tuple[np.ndarray, Any]:
+            return image_design(
                 spawn_generator(self.random_state),
-                int(num_samples),
+                n,
                 perturbation.n_features,
                 lambda rows: self.base.kernel_fn(distances_to_first(rows, distance_metric)),
             )
+
+        if sampler == "efficient" and num_samples != "auto":
+            data, design = efficient_design(int(num_samples))
             return pending(data, design.groups, design)
-        # 'auto' draws its blocks with the stratified rows (the efficient design is per budget).
-        block_sampler = "stratified" if sampler == "efficient" else sampler
         return sample_and_explain(
             num_samples,
             max_samples,
             stability_tol,
-            block_sampler,
-            lambda n: self._draw_masks(n, perturbation.n_features, block_sampler),
+            sampler,
+            lambda n: self._draw_masks(n, perturbation.n_features, sampler),
             query,
             explain,
             fixed=pending,
+            design=efficient_design if sampler == "efficient" else None,
         )
 
     def data_labels(

@@ -1,7 +1,8 @@
 """Random streams shared by the explainers, and the stratified (randomised QMC) sampler.
 
-Every explainer takes ``sampler='lime'`` (the default: lime 0.2.0.1's independent draws) or
-``sampler='stratified'``. The stratified sampler draws the uniforms that decide each perturbed
+Every explainer takes ``sampler='lime'`` (lime 0.2.0.1's independent draws),
+``sampler='stratified'`` or ``sampler='efficient'`` (:mod:`limewidgets.engine.efficient`, the
+default of the top-level explainers; :mod:`limewidgets.lime` keeps ``'lime'``). The stratified sampler draws the uniforms that decide each perturbed
 sample from one scrambled Sobol' sequence instead of independently:
 
 * each sample taken alone has **exactly** lime's distribution. A random digital shift makes
@@ -24,8 +25,7 @@ Caveat. Thresholding Sobol' coordinates gives a regular fractional design, in wh
 interaction between two features is aliased onto a few specific other features rather than
 spread thinly over all of them. For a model with strong interactions the features it reads
 become much more precise, but some features it ignores can get somewhat larger (zero-mean)
-spurious weights than with lime's draws (up to about 1.8 times the spread in our tests). The
-default stays ``'lime'``.
+spurious weights than with lime's draws (up to about 1.8 times the spread in our tests).
 """
 
 from __future__ import annotations
@@ -36,7 +36,14 @@ import numpy as np
 
 from ._validation import check_choice
 
-__all__ = ["SAMPLERS", "check_sampler", "sample_groups", "spawn_generator", "stratified_uniforms"]
+__all__ = [
+    "SAMPLERS",
+    "check_sampler",
+    "resolve_sampler",
+    "sample_groups",
+    "spawn_generator",
+    "stratified_uniforms",
+]
 
 SAMPLERS = ("lime", "stratified", "efficient")
 
@@ -49,6 +56,16 @@ _SOBOL_BITS = 30
 def check_sampler(sampler: Any) -> str:
     """Check the ``sampler`` argument of an ``explain_instance`` method; return it."""
     return check_choice("sampler", sampler, SAMPLERS)
+
+
+def resolve_sampler(sampler: Any, explainer: Any) -> str:
+    """The ``sampler`` of an ``explain_instance`` call: ``None`` is the explainer's default.
+
+    The explainers of the top-level API default to ``'efficient'``; the classes of
+    :mod:`limewidgets.lime` set ``default_sampler = 'lime'`` so that lime notebooks keep
+    lime's numbers.
+    """
+    return check_sampler(type(explainer).default_sampler if sampler is None else sampler)
 
 
 def spawn_generator(random_state: np.random.RandomState) -> np.random.Generator:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,7 +37,7 @@ from .discretize import (
 )
 from .efficient import tabular_design
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
-from .sampling import check_sampler
+from .sampling import check_sampler, resolve_sampler
 from .tabular_explanation import TableDomainMapper, TabularExplanation
 from .tabular_inputs import (
     category_frequencies,
@@ -121,6 +121,10 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
       ``training_data_stats`` keys raise ``ValueError`` naming the argument;
     * ``training_data_stats`` read back from JSON (string keys) works.
     """
+
+    #: The sampler of ``explain_instance(sampler=None)``: ``'efficient'`` here,
+    #: ``'lime'`` in :mod:`limewidgets.lime` (lime's numbers, for existing notebooks).
+    default_sampler: ClassVar[str] = "efficient"
 
     def __init__(
         self,
@@ -253,7 +257,7 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         batch_size: int | None = None,
         progress_bar: bool = False,
         sampling_method: str = "gaussian",
-        sampler: str = "lime",
+        sampler: str | None = None,
         max_samples: int = DEFAULT_MAX_SAMPLES,
         stability_tol: float = DEFAULT_STABILITY_TOL,
         stability_k: int | None = None,
@@ -288,9 +292,11 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         sampling_method : {'gaussian', 'lhs'}, default='gaussian'
             How continuous features are drawn without discretization when ``sampler='lime'``:
             independent normals, or a Latin hypercube mapped through the normal quantile
-            function (lower variance). Ignored with ``sampler='stratified'``, which stratifies
-            these columns too.
-        sampler : {'lime', 'stratified', 'efficient'}, default='lime'
+            function (lower variance). Ignored with ``sampler='stratified'`` and
+            ``'efficient'``, which stratify these columns (all columns jointly) too.
+        sampler : {'lime', 'stratified', 'efficient'}, optional
+            Default: the class's ``default_sampler`` (``'efficient'``; ``'lime'`` for the
+            classes of :mod:`limewidgets.lime`, which keep lime's numbers).
             ``'lime'`` draws every sample independently (lime's rule). ``'stratified'`` gives
             every sample exactly the same distribution (each bin or category with its training
             frequency, values within bins and continuous values from the same normals) but
@@ -327,7 +333,7 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             batch_size=batch_size,
             progress_bar=progress_bar,
             sampling_method=sampling_method,
-            sampler=sampler,
+            sampler=resolve_sampler(sampler, self),
             input_shape=self._model_input_shape(),
             fn_name=self._model_argument,
             max_samples=max_samples,

@@ -13,7 +13,7 @@ How a document is split into features and rebuilt from masks lives in :mod:`.tex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from .batching import predict_in_batches
 from .efficient import text_design
 from .explanation import DomainMapper, Explanation
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
-from .sampling import check_sampler, spawn_generator, stratified_uniforms
+from .sampling import resolve_sampler, spawn_generator, stratified_uniforms
 from .text_index import (
     IndexedCharacters,
     IndexedString,
@@ -262,6 +262,10 @@ class LimeTextExplainer(ExplainManyMixin):
         The explainer's random stream.
     """
 
+    #: The sampler of ``explain_instance(sampler=None)``: ``'efficient'`` here,
+    #: ``'lime'`` in :mod:`limewidgets.lime` (lime's numbers, for existing notebooks).
+    default_sampler: ClassVar[str] = "efficient"
+
     def __init__(
         self,
         kernel_width: float = 25,
@@ -305,7 +309,7 @@ class LimeTextExplainer(ExplainManyMixin):
         *,
         batch_size: int | None = 1000,
         progress_bar: bool = False,
-        sampler: str = "lime",
+        sampler: str | None = None,
         max_samples: int = DEFAULT_MAX_SAMPLES,
         stability_tol: float = DEFAULT_STABILITY_TOL,
         stability_k: int | None = None,
@@ -344,7 +348,9 @@ class LimeTextExplainer(ExplainManyMixin):
             exhausts memory with large models); ``None`` sends everything in one call.
         progress_bar : bool, default=False
             Show a progress bar over the model calls.
-        sampler : {'lime', 'stratified', 'efficient'}, default='lime'
+        sampler : {'lime', 'stratified', 'efficient'}, optional
+            Default: the class's ``default_sampler`` (``'efficient'``; ``'lime'`` for the
+            classes of :mod:`limewidgets.lime`, which keep lime's numbers).
             ``'lime'`` draws every sample independently (lime's rule). ``'stratified'`` gives
             every sample exactly the same distribution but draws them jointly from a scrambled
             Sobol' sequence: ``k`` is stratified over the samples and pairs of words are
@@ -382,7 +388,7 @@ class LimeTextExplainer(ExplainManyMixin):
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         check_choice("feature_selection", self.feature_selection, FEATURE_SELECTION_METHODS)
-        check_sampler(sampler)
+        sampler = resolve_sampler(sampler, self)
         if not isinstance(distance_metric, str) and not callable(distance_metric):
             raise TypeError(
                 f"distance_metric must be a metric name or a callable; got "
@@ -449,25 +455,27 @@ class LimeTextExplainer(ExplainManyMixin):
             )
             return run_or_defer(deferred, classifier_fn)
 
-        if sampler == "efficient" and num_samples != "auto":
-            masks, design = text_design(
+        def efficient_design(n: int) -> tuple[np.ndarray, Any]:
+            return text_design(
                 spawn_generator(self.random_state),
-                int(num_samples),
+                n,
                 n_features,
                 lambda rows: self.base.kernel_fn(distances_to_first(rows, distance_metric) * 100),
             )
+
+        if sampler == "efficient" and num_samples != "auto":
+            masks, design = efficient_design(int(num_samples))
             return pending(masks, design.groups, design)
-        # 'auto' draws its blocks with the stratified rows (the efficient design is per budget).
-        block_sampler = "stratified" if sampler == "efficient" else sampler
         return sample_and_explain(
             num_samples,
             max_samples,
             stability_tol,
-            block_sampler,
-            lambda n: self._sample_masks(n_features, n, block_sampler),
+            sampler,
+            lambda n: self._sample_masks(n_features, n, sampler),
             query,
             explain,
             fixed=pending,
+            design=efficient_design if sampler == "efficient" else None,
         )
 
     def _index(self, text_instance: str) -> _IndexedText:

@@ -1,11 +1,9 @@
 """``lime.lime_text`` for limewidgets."""
 
-from limewidgets.engine.text import (
-    IndexedCharacters,
-    IndexedString,
-    LimeTextExplainer,
-    TextDomainMapper,
-)
+from typing import ClassVar
+
+from limewidgets.engine import text as _engine
+from limewidgets.engine.text import IndexedCharacters, IndexedString, TextDomainMapper
 from limewidgets.lime import explanation, lime_base
 
 __all__ = [
@@ -16,3 +14,9 @@ __all__ = [
     "explanation",
     "lime_base",
 ]
+
+
+class LimeTextExplainer(_engine.LimeTextExplainer):
+    """:class:`limewidgets.LimeTextExplainer` with lime's sampler by default (lime's numbers)."""
+
+    default_sampler: ClassVar[str] = "lime"

@@ -64,12 +64,13 @@ def test_additions_are_keyword_only_with_lime_defaults():
             "batch_size": None,  # one model call, like lime
             "progress_bar": False,
             "sampling_method": "gaussian",
-            "sampler": "lime",  # lime's independent draws
+            "sampler": None,  # the class's default_sampler
             # Only used with num_samples='auto'; stability_k only sizes the reported top-k.
             "max_samples": 5000,
             "stability_tol": 0.05,
             "stability_k": None,
         }
+        assert cls.default_sampler == "lime"  # lime's independent draws
 
 
 @pytest.mark.parametrize("name", ["QuartileDiscretizer", "DecileDiscretizer", "EntropyDiscretizer"])

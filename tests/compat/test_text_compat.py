@@ -57,7 +57,8 @@ def test_our_additions_are_keyword_only_with_lime_compatible_defaults():
     }
     assert extra["max_samples"].default == 5000 and extra["stability_k"].default is None
     assert extra["progress_bar"].default is False
-    assert extra["sampler"].default == "lime"
+    # None: the class's default_sampler, lime's independent draws in this namespace.
+    assert extra["sampler"].default is None and ours.LimeTextExplainer.default_sampler == "lime"
     assert extra["batch_size"].default == 1000
 
 

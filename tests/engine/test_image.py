@@ -283,7 +283,7 @@ def test_grayscale_images_become_rgb():
 def test_rgba_images_reach_the_model_with_four_channels():
     rgba = np.dstack([bright_image(), np.full((SIZE, SIZE), 255, np.uint8)])
     recorder = Recorder()
-    exp = explain(rgba, classifier_fn=recorder, num_samples=30, hide_color=None)
+    exp = explain(rgba, classifier_fn=recorder, num_samples=30, hide_color=None, sampler="lime")
     assert all(b.shape[1:] == (SIZE, SIZE, 4) for b in recorder.batches)
     np.testing.assert_array_equal(recorder.batches[0][0], rgba)
     assert sorted(f for f, _ in exp.local_exp[1][:4]) == TOP_LEFT
@@ -528,7 +528,7 @@ def test_bad_arguments():
         LimeImageExplainer().data_labels(
             bright_image(), np.zeros((8, 8, 3)), grid(), quadrant_model, 10, progress_bar=False
         )
-    for bad_sampler in ("sobol", None):
+    for bad_sampler in ("sobol", ""):
         with pytest.raises(ValueError, match="sampler must be one of"):
             explain(sampler=bad_sampler, num_samples=20)
         with pytest.raises(ValueError, match="sampler"):

@@ -211,12 +211,12 @@ def test_sparse_rows_perturb_only_non_zero_columns():
 def test_sparse_row_with_dense_training_data_is_discretized(data, row):
     model = Recorder(lambda x: classifier(x.toarray()))
     explainer = LimeTabularExplainer(data, random_state=0)
-    exp = explainer.explain_instance(sp.csr_matrix(row), model, num_samples=1000)
+    exp = explainer.explain_instance(sp.csr_matrix(row), model, num_samples=1000, sampler="lime")
     assert all(sp.issparse(b) for b in model.batches)
     assert set(top_two(exp)) == {0, 3}
     assert exp.perturbation.rule_types.tolist() == ["bin"] * N_FEATURES
     dense = LimeTabularExplainer(data, random_state=0).explain_instance(
-        row, classifier, num_samples=1000
+        row, classifier, num_samples=1000, sampler="lime"
     )
     assert dense.as_map() == exp.as_map()  # same samples, only the container differs
     # A dense explanation's perturbation densifies sparse edits.
@@ -412,7 +412,9 @@ def test_surrogate_was_fitted_on_to_interpretable(data, case):
     explainer.feature_selection = "none"
     instance = training[11]
     model = Recorder(classifier)
-    exp = explainer.explain_instance(instance, model, num_samples=1500)
+    # lime's estimator: a plain weighted ridge on the samples (the efficient one adds a control
+    # variate, tests/engine/test_efficient.py)
+    exp = explainer.explain_instance(instance, model, num_samples=1500, sampler="lime")
     pert = exp.perturbation
     assert isinstance(pert, Perturbation)
     np.testing.assert_array_equal(pert.initial_state(), instance)
@@ -589,7 +591,7 @@ def test_latin_hypercube_sampling_is_stratified(data, row):
     model = Recorder(classifier)
     explainer = LimeTabularExplainer(data, discretize_continuous=False, random_state=0)
     n = 400
-    explainer.explain_instance(row, model, num_samples=n, sampling_method="lhs")
+    explainer.explain_instance(row, model, num_samples=n, sampling_method="lhs", sampler="lime")
     z = (model.rows[1:] - explainer.scaler.mean_) / explainer.scaler.scale_
     strata = np.floor(scipy.special.ndtr(z) * n).astype(int)
     for j in range(N_FEATURES):
@@ -845,7 +847,7 @@ def test_bad_rows_and_models_raise_clear_errors(data, row):
         explainer.explain_instance(row, classifier, batch_size=0)
     with pytest.raises(ValueError, match="sampling_method"):
         explainer.explain_instance(row, classifier, sampling_method="sobol")
-    for bad_sampler in ("sobol", None, "Lime"):
+    for bad_sampler in ("sobol", "", "Lime"):
         with pytest.raises(ValueError, match="sampler"):
             explainer.explain_instance(row, classifier, sampler=bad_sampler)
     with pytest.raises(ValueError, match="num_samples"):

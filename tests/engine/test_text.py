@@ -290,7 +290,9 @@ def test_sampling_removes_between_one_and_all_words():
     indexed = IndexedString(REVIEW)
     n_words = indexed.num_words()
     model = RecordingModel()
-    LimeTextExplainer(random_state=0).explain_instance(REVIEW, model, num_samples=3000)
+    LimeTextExplainer(random_state=0).explain_instance(
+        REVIEW, model, num_samples=3000, sampler="lime"
+    )
     kept = np.array([len(set(IndexedString(d).inverse_vocab)) for d in model.docs[1:]])
     assert kept.min() == 0 and kept.max() == n_words - 1
     # k ~ U{1..d}: the number of kept words is uniform on 0..d-1
@@ -410,7 +412,7 @@ def _nan_model(docs):
         ({"top_labels": -1}, ValueError, "top_labels"),
         ({"distance_metric": 3}, TypeError, "distance_metric"),
         ({"sampler": "sobol"}, ValueError, "sampler"),
-        ({"sampler": None}, ValueError, "sampler"),
+        ({"sampler": "Lime"}, ValueError, "sampler"),
     ],
 )
 def test_bad_explain_instance_arguments(kwargs, error, name):

@@ -234,3 +234,21 @@ def test_explain_many_with_auto_and_pickled_uncertainty():
 def _table_model(rows):
     p = 1.0 / (1.0 + np.exp(-(rows @ [3.0, -2.0, 0.5, 0.1])))
     return np.c_[1 - p, p]
+
+
+def test_auto_with_the_efficient_sampler_grows_the_efficient_design():
+    model = WordModel(*INTERACTING)
+    exp = _explain(model, 2, num_samples="auto", num_features=5, sampler="efficient")
+    assert exp.num_queries == model.queries > 250  # this model needs more than one block
+    design = exp._uncertainty.refit.design
+    # Every block's rows are in the design, fitted with the control variate, and each block
+    # is an independent unit of the bootstrap.
+    assert design.n_rows == exp.num_queries and design.sampler == "efficient"
+    assert design.control is not None and design.control.features.shape[0] == design.n_rows
+    assert design.n_units == len(block_targets(exp.num_queries))
+    assert {f for f, _ in exp.local_exp[1]} >= {0, 1}
+
+    easy = WordModel([4.0, -3.5, 3.0, 2.5, -2.0] + [0.0] * 11)
+    exp = _explain(easy, 0, num_samples="auto", num_features=5, sampler="efficient")
+    assert exp.num_queries == easy.queries == 250
+    assert {f for f, _ in exp.local_exp[1]} == {0, 1, 2, 3, 4}

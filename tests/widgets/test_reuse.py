@@ -21,7 +21,7 @@ def own_text(text_model):
     """A text explanation whose own classifier_fn counts its calls (so the widget shares the cache)."""
     model = RecordingModel(text_model)
     explainer = LimeTextExplainer(class_names=["negative", "positive"], random_state=0)
-    explanation = explainer.explain_instance(TEXT_DOCUMENT, model, num_samples=300)
+    explanation = explainer.explain_instance(TEXT_DOCUMENT, model, num_samples=300, sampler="lime")
     model.calls.clear()
     return explanation, model
 
