@@ -15,6 +15,10 @@ Methods, all timed as wall time with the model included:
 - ``explain_many n_jobs=1``: in this process, the samples of several rows sharing each model
   call (``rows_per_call='auto'``: about 50 000 samples per call; images ``batch_size=250``);
 - ``explain_many n_jobs=2``: the same on joblib's default (loky) process pool;
+- these use ``sampler='lime'``: the same estimator as lime's loop, so the same explanations in
+  distribution. ``explain_many n_jobs=1, efficient`` is the top-level default
+  (``sampler='efficient'``, better answers for the same queries, :mod:`bench_efficiency`): it
+  spends more time around the model (free samples, control variate);
 - ``explain_many dask``: ``with joblib.parallel_config(backend="dask")`` on a
   ``dask.distributed.LocalCluster`` of 2 single-threaded worker processes (started before the
   timing, so its start-up is not counted; shipping the model to the workers is).
@@ -148,13 +152,14 @@ def tabular_methods(training, names, model, rows, backends) -> dict[str, Callabl
         explainer = LimeExplainer(training, feature_names=names, random_state=0)
         return [explainer.explain_instance(row, model, num_samples=TABULAR_SAMPLES) for row in rows]
 
-    def ours(n_jobs=None, backend=None):
+    def ours(n_jobs=None, backend=None, sampler="lime"):
         def run():
             explainer = LimeTabularExplainer(training, feature_names=names, random_state=0)
             with backend_context(backend):
                 return explainer.explain_many(
-                    rows, model, n_jobs=n_jobs, num_samples=TABULAR_SAMPLES, progress_bar=False
-                )
+                    rows, model, n_jobs=n_jobs, num_samples=TABULAR_SAMPLES, progress_bar=False,
+                    sampler=sampler,
+                )  # fmt: skip
 
         return run
 
@@ -162,6 +167,7 @@ def tabular_methods(training, names, model, rows, backends) -> dict[str, Callabl
         "lime loop": lime_loop,
         "explain_many n_jobs=1": ours(1),
         "explain_many n_jobs=2": ours(2),
+        "explain_many n_jobs=1, efficient": ours(1, sampler="efficient"),
     }
     if "dask" in backends:
         methods["explain_many dask"] = ours(None, "dask")
@@ -182,13 +188,14 @@ def image_methods(images, model, backends) -> dict[str, Callable[[], Any]]:
             for image in images
         ]
 
-    def ours(n_jobs=None, backend=None):
+    def ours(n_jobs=None, backend=None, sampler="lime"):
         def run():
             explainer = LimeImageExplainer(random_state=0)
             with backend_context(backend):
                 return explainer.explain_many(
                     images, model, n_jobs=n_jobs, top_labels=1, num_samples=IMAGE_SAMPLES,
                     segmentation_fn=segment, batch_size=IMAGE_BATCH, progress_bar=False,
+                    sampler=sampler,
                 )  # fmt: skip
 
         return run
@@ -197,6 +204,7 @@ def image_methods(images, model, backends) -> dict[str, Callable[[], Any]]:
         "lime loop": lime_loop,
         "explain_many n_jobs=1": ours(1),
         "explain_many n_jobs=2": ours(2),
+        "explain_many n_jobs=1, efficient": ours(1, sampler="efficient"),
     }
     if "dask" in backends:
         methods["explain_many dask"] = ours(None, "dask")
@@ -267,7 +275,11 @@ def table(title: str, n_rows: int, times: dict[str, float], cpu: dict[str, float
     print("|---|---:|---:|---:|---:|---:|")
     for name, seconds in times.items():
         ratio = seconds / lime
-        in_process = name in ("lime loop", "explain_many n_jobs=1")
+        in_process = name in (
+            "lime loop",
+            "explain_many n_jobs=1",
+            "explain_many n_jobs=1, efficient",
+        )
         cpu_s = cpu.get(name) if in_process else None
         cpu_ratio = cpu_s / cpu["lime loop"] if cpu_s is not None else None
         rows.append(
@@ -396,7 +408,7 @@ def run_tabular(args: Any, backends: set, results: dict) -> None:
     )  # fmt: skip
     ours_wall, ours_model, ours_calls = model_share(
         lambda m: LimeTabularExplainer(training, random_state=0).explain_many(
-            sub, m, num_samples=TABULAR_SAMPLES, progress_bar=False
+            sub, m, num_samples=TABULAR_SAMPLES, progress_bar=False, sampler="lime"
         ),
         model,
     )
