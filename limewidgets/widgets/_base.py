@@ -9,6 +9,10 @@ and answers in result traits (``real_output``, ``real_state_id``, ``surrogate_ou
 Re-queries never block the kernel when ``threaded=True``: a :class:`~._worker.RequeryWorker`
 computes only the newest pending state (a one-slot mailbox, not a queue), so a burst of edits
 costs at most two model calls: the one already running and the latest.
+
+The counterfactual search (its Python API and the browser's requests) is
+:class:`~._counterfactual.CounterfactualMixin`; the ``explanations`` trait is built by
+:func:`~._payload.explanations_payload`.
 """
 
 from __future__ import annotations
@@ -25,20 +29,20 @@ import traitlets
 
 from ..engine._validation import check_callable, check_positive_int, describe
 from ..engine.batching import predict_in_batches
-from ..engine.counterfactual import DEFAULT_MAX_QUERIES, find_counterfactual
+from ..engine.counterfactual import DEFAULT_MAX_QUERIES
 from ..engine.explanation import Explanation, LabelNotExplainedError
 from ..engine.query_cache import QueryCache
 from ._contract import ExplanationTraits, check_state_values, finite_or_none, format_error
+from ._counterfactual import CounterfactualMixin, SearchCancelled
 from ._export import save_html
 from ._fallback import StaticFallbackMixin
+from ._payload import explanations_payload
 from ._worker import RequeryWorker
 
-
-class SearchCancelled(Exception):
-    """Raised inside a counterfactual search when the browser cancelled it."""
+__all__ = ["ExplanationWidget", "SearchCancelled"]
 
 
-class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
+class ExplanationWidget(StaticFallbackMixin, CounterfactualMixin, ExplanationTraits):
     """Base class of the interactive explanation widgets (one subclass per data kind).
 
     Parameters
@@ -76,8 +80,6 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
     """
 
     _kind: ClassVar[str] = ""
-    # What a counterfactual of this kind edits: "remove" (masks) or "change" (tabular values).
-    _searched: ClassVar[str] = "remove"
     # Edits are 0/1 keep-masks (keyed by packed bits in the query cache).
     _binary_edits: ClassVar[bool] = False
 
@@ -122,7 +124,7 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         self.query_cache = self._make_cache(bool(reuse_answers))
         # Counterfactual searches: requests up to this one are cancelled.
         self._cancelled_request = 0
-        self._running_request: int | None = None
+        self._running_request = None
         self._n_outputs = self._expected_outputs()
 
         mode = explanation.mode
@@ -147,7 +149,7 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
             "labels": labels,
             "label": label,
             "num_features": num_features,
-            "explanations": self._explanations_payload(labels),
+            "explanations": explanations_payload(explanation, labels),
             "feature_names": self._feature_names(),
             "original_output": original,
             "real_output": original,
@@ -240,39 +242,6 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
             count = len(proba) if proba is not None else max(self.explanation.local_exp) + 1
             return [str(i) for i in range(count)]
         return [str(name) for name in names]
-
-    def _explanations_payload(self, labels: Sequence[int]) -> dict:
-        explanation = self.explanation
-
-        def per_label(attribute: str, label: int) -> Any:
-            values = getattr(explanation, attribute, None)
-            return values.get(label) if isinstance(values, dict) else None
-
-        payload = {}
-        for label in labels:
-            weights = sorted(explanation.local_exp[label], key=lambda fw: -abs(float(fw[1])))
-            # The browser indexes features by their position in `state` (for images not the
-            # segment id that local_exp uses).
-            positions = explanation.feature_columns([f for f, _ in weights]).tolist()
-            std = per_label("weight_std", label) or {}
-            errors = [
-                [p, finite_or_none(std.get(f))]
-                for p, (f, _) in zip(positions, weights, strict=True)
-                if f in std
-            ]
-            stability = finite_or_none(per_label("stability", label))
-            k = getattr(explanation, "stability_k", None)
-            payload[str(label)] = {
-                "intercept": finite_or_none(per_label("intercept", label)) or 0.0,
-                "weights": [[p, float(w)] for p, (_, w) in zip(positions, weights, strict=True)],
-                "score": finite_or_none(per_label("score", label)),
-                "fidelity": finite_or_none(per_label("fidelity", label)),
-                "local_pred": finite_or_none(per_label("local_pred", label)),
-                "weight_std": [[f, e] for f, e in errors if e is not None],
-                "stability": stability,
-                "stability_k": int(min(5, len(weights)) if k is None else k),
-            }
-        return payload
 
     def _feature_names(self) -> list[str]:
         n_features = int(self.perturbation.n_features)
@@ -401,27 +370,6 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
             self.pending = True
             self._worker.submit("state", (state_id, row))  # replaces an older waiting edit
 
-    @traitlets.observe("counterfactual_cancel")
-    def _on_counterfactual_cancel(self, change: dict) -> None:
-        # Read by the running search before each model call (and by a search not started yet).
-        self._cancelled_request = max(self._cancelled_request, int(change["new"]))
-
-    @traitlets.observe("counterfactual_request")
-    def _on_counterfactual_request(self, change: dict) -> None:
-        if not self._ready:
-            return
-        request = int(change["new"])
-        if not self.threaded or self.classifier_fn is None:
-            self.pending = self.classifier_fn is not None
-            try:
-                self._answer_counterfactual(request)
-            finally:
-                self.pending = False
-            return
-        with self._lock:
-            self.pending = True
-            self._worker.submit("search", request)
-
     # ------------------------------------------------------------------ the worker's jobs
     def _run_job(self, slot: str, payload: Any) -> None:
         if slot == "state":
@@ -504,130 +452,6 @@ class ExplanationWidget(StaticFallbackMixin, ExplanationTraits):
         """The model input of the current ``state`` (built by ``perturbation.make_instances``)."""
         instances = self.perturbation.make_instances(self._validate_state(self.state)[None, :])
         return instances[0]
-
-    def find_counterfactual(
-        self,
-        label: int | None = None,
-        max_queries: int | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Search a small edit that changes the model's decision.
-
-        Text and image: a small set of features to remove; tabular: the smallest change of
-        feature values (``changes`` and the edited ``state``, which :meth:`apply_counterfactual`
-        makes the current what-if edit). See
-        :func:`limewidgets.engine.counterfactual.find_counterfactual`; the result is also
-        stored in the ``counterfactual`` trait (shown in the widget).
-
-        Parameters
-        ----------
-        label : int, optional
-            Default: the selected ``label`` (the top label unless changed). For the predicted
-            label the search removes its supporting features until the prediction changes; for
-            another label it removes the features against it until the model predicts it.
-        max_queries : int, optional
-            Query budget (default: the widget's ``max_queries``).
-        **kwargs
-            ``batch_size``, ``threshold`` (regression; default: ``counterfactual_threshold``),
-            passed to the engine.
-
-        Returns
-        -------
-        dict
-            ``found``, ``features``, ``label_before``, ``label_after``, ``output_after``,
-            ``queries`` (model calls), ``reused`` (rows answered from the query cache),
-            ``message``, ``label``, ``searched`` (``'remove'`` or ``'change'``),
-            ``request`` (0: asked from Python); tabular also ``changes`` and ``state``.
-        """
-        self.counterfactual = payload = {**self._search(label, max_queries, **kwargs), "request": 0}
-        return payload
-
-    def cancel_counterfactual(self) -> None:
-        """Cancel the search the browser asked for last (it stops at its next model call)."""
-        self.counterfactual_cancel = self.counterfactual_request
-
-    def _search(self, label: int | None, max_queries: int | None, **kwargs: Any) -> dict:
-        """Run one search; the result as the ``counterfactual`` trait holds it, less ``request``."""
-        if self.classifier_fn is None:
-            raise ValueError("find_counterfactual needs a model: pass classifier_fn to the widget")
-        if label is None and self.explanation.mode == "classification":
-            label = self.label
-        budget = self.max_queries if max_queries is None else max_queries
-        if self.explanation.mode == "regression" and kwargs.get("threshold") is None:
-            kwargs["threshold"] = self.counterfactual_threshold
-        kwargs.setdefault("cache", False if self.query_cache is None else self.query_cache)
-        with self._model_lock:
-            result = find_counterfactual(
-                self.explanation, self._search_model, label, max_queries=budget, **kwargs
-            )
-        payload = {**result.to_dict(), "cancelled": False}
-        if result.searched == "remove":  # the trait lists positions in state (see CONTRACT.md)
-            payload["features"] = self.explanation.feature_columns(result.features).tolist()
-        return payload
-
-    def _search_model(self, batch: Any) -> Any:
-        """The model as the search calls it: width-checked, and stoppable between batches."""
-        request = self._running_request
-        if request is not None and request <= self._cancelled_request:
-            raise SearchCancelled(f"counterfactual search #{request} cancelled")
-        output = self._model()(batch)
-        self._check_output_width(output)
-        return output
-
-    def apply_counterfactual(self) -> None:
-        """Make the last counterfactual found the current what-if edit (one new ``state``).
-
-        Text and image: the original with the counterfactual's features removed; tabular: the
-        counterfactual's edited row. The model is re-queried like after any edit.
-
-        Raises
-        ------
-        ValueError
-            If there is no counterfactual found (``counterfactual["found"]`` is not True).
-        """
-        found = self.counterfactual
-        if not found.get("found"):
-            raise ValueError(
-                "no counterfactual to apply: call find_counterfactual() (or press "
-                "'Find counterfactual') first and check that it found one"
-            )
-        self._set_state(self._counterfactual_row(found))
-
-    def _counterfactual_row(self, found: dict) -> np.ndarray:
-        """The edit row a found counterfactual describes (the original, features removed)."""
-        row = self._initial.copy()
-        row[[int(f) for f in found.get("features", [])]] = 0.0
-        return row
-
-    def _answer_counterfactual(self, request: int) -> None:
-        """Run a search asked for by the browser; errors become the result's message."""
-        self._running_request = request
-        try:
-            if request <= self._cancelled_request:
-                raise SearchCancelled(f"counterfactual search #{request} cancelled")
-            payload = self._search(None, None)
-        except Exception as err:
-            cancelled = isinstance(err, SearchCancelled)
-            message = "search cancelled" if cancelled else format_error(err)
-            if not cancelled:
-                self.error = message
-            payload = {
-                "found": False,
-                "features": [],
-                "label_before": -1,
-                "label_after": -1,
-                "output_after": [],
-                "queries": 0,
-                "reused": 0,
-                "message": message,
-                "label": int(self.label),
-                "searched": self._searched,
-                "cancelled": cancelled,
-            }
-        finally:
-            self._running_request = None
-        # Always a new dict: assigning the trait's own (mutated) dict would sync nothing.
-        self.counterfactual = {**payload, "request": request}
 
     def save_html(self, path: str | os.PathLike[str], title: str | None = None) -> pathlib.Path:
         """Write a standalone page of this widget that works offline (no kernel, no network).
