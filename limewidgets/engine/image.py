@@ -41,7 +41,7 @@ from .adaptive import (
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
 from .batching import predict_in_batches
-from .efficient import image_design
+from .efficient_designs import image_design
 from .image_explanation import ImageDomainMapper, ImageExplanation, render_explanation_png
 from .image_perturbation import (
     ImagePerturbation,

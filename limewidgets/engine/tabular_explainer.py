@@ -35,7 +35,7 @@ from .batching import predict_in_batches
 from .discretize import (
     BaseDiscretizer,
 )
-from .efficient import tabular_design
+from .efficient_designs import tabular_design
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import check_sampler, resolve_sampler
 from .tabular_explanation import TableDomainMapper, TabularExplanation

@@ -38,7 +38,7 @@ from .adaptive import (
 )
 from .base import LimeBase, distances_to_first, make_kernel_fn
 from .batching import predict_in_batches
-from .efficient import text_design
+from .efficient_designs import text_design
 from .explanation import DomainMapper, Explanation
 from .many import ExplainManyMixin, PendingExplanation, run_or_defer
 from .sampling import resolve_sampler, spawn_generator, stratified_uniforms

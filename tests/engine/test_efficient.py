@@ -8,11 +8,8 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
 from limewidgets.engine.base import LimeBase, distances_to_first, make_kernel_fn
-from limewidgets.engine.efficient import (
-    estimate,
-    folded_hadamard_masks,
-    text_design,
-)
+from limewidgets.engine.efficient import estimate
+from limewidgets.engine.efficient_designs import folded_hadamard_masks, text_design
 from limewidgets.engine.image import LimeImageExplainer
 from limewidgets.engine.tabular import LimeTabularExplainer
 from limewidgets.engine.text import LimeTextExplainer
