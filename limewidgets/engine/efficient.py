@@ -44,10 +44,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = [
     "ControlVariate",
     "SampleDesign",
+    "compact",
     "estimate",
     "join_designs",
     "lime_design",
@@ -87,9 +89,27 @@ class ControlVariate:
         # Masks and one-hot codes are kept as booleans: an explanation holds its design until
         # its uncertainty is read (and when pickled), and the free rows outnumber the queried
         # ones. Users of these arrays convert them to float.
-        self.features = _compact(self.features)
-        self.pool_features = _compact(self.pool_features)
-        self.pool_interpretable = _compact(self.pool_interpretable)
+        self.features = compact(self.features)
+        self.pool_features = compact(self.pool_features)
+        self.pool_interpretable = compact(self.pool_interpretable)
+
+    def __getstate__(self) -> dict:
+        # Pickled (explain_many's workers, saved explanations) with boolean arrays as bits.
+        state = dict(self.__dict__)
+        for name in ("features", "pool_features", "pool_interpretable"):
+            value = state[name]
+            if isinstance(value, np.ndarray) and value.dtype == bool:
+                state[name] = ("packed bits", value.shape, np.packbits(value, axis=None))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name in ("features", "pool_features", "pool_interpretable"):
+            value = state[name]
+            if isinstance(value, tuple) and value[:1] == ("packed bits",):
+                shape, bits = value[1], value[2]
+                count = int(np.prod(shape))
+                state[name] = np.unpackbits(bits, count=count).astype(bool).reshape(shape)
+        self.__dict__.update(state)
 
     def pool_gram(self) -> np.ndarray:
         """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once)."""
@@ -100,8 +120,10 @@ class ControlVariate:
         return self._gram
 
 
-def _compact(values: Any) -> Any:
-    """``values`` as a boolean array when every entry is 0 or 1 (else unchanged)."""
+def compact(values: Any) -> Any:
+    """``values`` as a boolean array when every entry is 0 or 1 (else unchanged; sparse kept)."""
+    if sp.issparse(values):
+        return values
     array = np.asarray(values)
     if array.dtype == bool:
         return array
@@ -122,6 +144,10 @@ class SampleDesign:
     groups: np.ndarray
     control: ControlVariate | None = None
     sampler: str = "lime"
+
+    def __post_init__(self) -> None:
+        # Held by the explanation until its uncertainty is read (and pickled with it).
+        self.interpretable = compact(self.interpretable)
 
     @property
     def n_rows(self) -> int:
@@ -244,6 +270,8 @@ def estimate(
         x = design.interpretable[rows]
         y = np.asarray(outputs)[rows]
         w = design.sample_weight[rows]
+    if not sp.issparse(x):
+        x = np.asarray(x, dtype=float)  # masks are stored as booleans
     if design.control is None:
         return base.fit_labels(
             x,

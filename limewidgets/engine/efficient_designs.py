@@ -23,6 +23,7 @@ __all__ = [
     "efficient_count_masks",
     "folded_hadamard_masks",
     "image_design",
+    "one_hot",
     "tabular_design",
     "text_design",
 ]
@@ -258,6 +259,37 @@ def text_design(
     return masks, design
 
 
+def one_hot(codes: np.ndarray) -> np.ndarray:
+    """Indicator columns of integer codes: for each column, one per value it takes (sorted).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of shape (n, d), int
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, n_levels), bool
+    """
+    n, d = codes.shape
+    if n == 0 or d == 0:
+        return np.zeros((n, 0), dtype=bool)
+    low = codes.min(axis=0)
+    span = codes.max(axis=0) - low + 1
+    if int(span.sum()) > 64 * d + 1024:  # sparse category values: index the values present
+        inverse = np.empty_like(codes)
+        span = np.empty(d, dtype=np.intp)
+        for j in range(d):
+            levels, inverse[:, j] = np.unique(codes[:, j], return_inverse=True)
+            span[j] = levels.size
+        shifted = inverse
+    else:
+        shifted = codes - low
+    offsets = np.concatenate([[0], np.cumsum(span)[:-1]])
+    out = np.zeros((n, int(span.sum())), dtype=bool)
+    out[np.arange(n)[:, None], shifted + offsets] = True
+    return out[:, out.any(axis=0)]
+
+
 def tabular_design(
     draw: Callable[[int], np.ndarray],
     to_interpretable: Callable[[np.ndarray], np.ndarray],
@@ -317,11 +349,7 @@ def tabular_design(
     if codes is None:
         feats, pool_feats = interpretable, pool_x
     else:
-        both = np.asarray(codes(np.vstack([raw, pool_raw])), dtype=np.intp)
-        levels = [np.unique(both[:, j]) for j in range(both.shape[1])]
-        onehot = np.hstack(
-            [(both[:, j : j + 1] == lv[None, :]).astype(float) for j, lv in enumerate(levels)]
-        )
+        onehot = one_hot(np.asarray(codes(np.vstack([raw, pool_raw])), dtype=np.intp))
         feats, pool_feats = onehot[: raw.shape[0]], onehot[raw.shape[0] :]
     control = ControlVariate(feats, pool_feats, pool_x, pool_weight)
     design = SampleDesign(

@@ -53,7 +53,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from .efficient import compact
 from .sample_uncertainty import (
     DEFAULT_REPLICATES,
     SampleUncertainty,
@@ -155,7 +157,9 @@ class ExplanationUncertainty:
     ) -> None:
         self.refit = refit
         self.feature_ids = None if feature_ids is None else np.asarray(feature_ids)
-        self.data = data
+        # 0/1 samples (masks, bins) are kept as booleans: an explanation holds them until its
+        # uncertainty is read, and explain_many ships them back from worker processes.
+        self.data = compact(data)
         self.outputs = np.asarray(outputs)
         self.weights = np.asarray(weights, dtype=float)
         self.groups = groups
@@ -176,7 +180,8 @@ class ExplanationUncertainty:
         if self.refit is not None:
             groups = self.groups if self.groups is not None else iid_groups(len(self.weights))
             return bootstrap_refit(self.refit, groups, local_exp, self.labels, self.k_for)
-        prepared = SampleUncertainty(self.data, self.weights, self.groups)
+        data = self.data if sp.issparse(self.data) else np.asarray(self.data, dtype=float)
+        prepared = SampleUncertainty(data, self.weights, self.groups)
         out = {}
         for label in self.labels:
             y = self.outputs[:, label] if self.outputs.ndim == 2 else self.outputs

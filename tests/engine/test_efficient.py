@@ -215,3 +215,33 @@ def test_rows_have_lime_image_distribution():
     first_rows = masks.reshape(200, 64, 20)[:, 0, :]
     assert abs(first_rows.mean() - 0.5) < 0.03
     assert abs(first_rows.sum(1).var() - 5.0) < 1.5
+
+
+def test_pickled_explanation_is_compact_and_keeps_its_uncertainty():
+    import pickle
+
+    from limewidgets.engine.efficient_designs import one_hot
+
+    data = load_breast_cancer()
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(data.data, data.target)
+    explainer = LimeTabularExplainer(data.data, random_state=0)
+    exp = explainer.explain_instance(
+        data.data[3], forest.predict_proba, num_samples=2000, sampler="efficient"
+    )
+    exp.classifier_fn = None
+    payload = pickle.dumps(exp)
+    # 2000 rows x 30 bins and 16000 free rows x (30 columns + ~120 one-hot codes), as bits: the
+    # same in float64 would take about 20 MB.
+    assert len(payload) < 1_500_000
+    again = pickle.loads(payload)
+    assert again._uncertainty.refit.design.control.pool_features.dtype == bool
+    for label, errors in exp.weight_std.items():
+        assert again.weight_std[label] == pytest.approx(errors, rel=1e-9)
+    assert again.stability == pytest.approx(exp.stability)
+
+    # One column per value a column takes, in sorted order (values far apart are indexed
+    # rather than offset: the same columns).
+    expected = [[1, 0, 0, 1, 0, 0], [0, 0, 1, 1, 0, 0], [1, 0, 0, 0, 1, 0], [0, 1, 0, 0, 0, 1]]
+    for last in (9, 1000, 10**6):
+        codes = np.array([[0, 5], [2, 5], [0, 7], [1, last]])
+        np.testing.assert_array_equal(one_hot(codes), expected)
