@@ -169,6 +169,9 @@ CONTROL_MAX_FEATURES = 500
 TILT_MAX_FEATURES = 2000
 
 
+_CODE_POOL_ROWS = 16_000
+
+
 def _pool_size(n_rows: int, n_features: int) -> int:
     # Free rows for the control variate's projection: many more than the queried rows (8x at
     # small budgets, where the design matters most; 4x from 4000 queries, where drawing them
@@ -297,6 +300,8 @@ def tabular_design(
     codes: Callable[[np.ndarray], np.ndarray] | None,
     num_samples: int,
     n_groups: int = 1,
+    draw_codes: Callable[[int], np.ndarray] | None = None,
+    codes_to_interpretable: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, SampleDesign]:
     """Raw rows, their interpretable rows and the design of ``sampler='efficient'`` for tables.
 
@@ -314,6 +319,12 @@ def tabular_design(
     num_samples : int
     n_groups : int, default=1
         Independently scrambled blocks of rows (one scramble spreads the rows best: measured).
+    draw_codes, codes_to_interpretable : callable, optional
+        With ``codes``: ``draw_codes(n)`` draws ``n`` rows of codes (no instance row) from the
+        same distribution as ``codes(draw(n))``, and ``codes_to_interpretable(codes)`` equals
+        ``to_interpretable`` of rows with those codes. The free rows are then drawn as codes:
+        the surrogate and the control variate only see codes, so drawing values inside the bins
+        for them would be wasted (it was half of the design's time).
 
     Notes
     -----
@@ -342,14 +353,26 @@ def tabular_design(
             interpretable,
             SampleDesign(interpretable, weight, np.concatenate(groups), sampler="efficient"),
         )
-    pool_raw = draw(_pool_size(num_samples, raw.shape[1]) + 1)
-    pool_x = np.asarray(to_interpretable(pool_raw), dtype=float)
-    pool_weight = np.asarray(weigh(pool_x), dtype=float)[1:]
-    pool_raw, pool_x = pool_raw[1:], pool_x[1:]
-    if codes is None:
+    n_pool = _pool_size(num_samples, raw.shape[1])
+    both: np.ndarray | None
+    if codes is not None and draw_codes is not None and codes_to_interpretable is not None:
+        # Codes are cheap to draw: more free rows, less noise from the projection (measured:
+        # at 250 queries 16000 free rows gain about 0.05 top-5 Jaccard over 4000 on boosting).
+        n_pool = max(n_pool, min(_CODE_POOL_ROWS, 4_000_000 // max(raw.shape[1], 1)))
+        pool_codes = np.asarray(draw_codes(n_pool))
+        pool_x = np.asarray(codes_to_interpretable(pool_codes), dtype=float)
+        pool_weight = np.asarray(weigh(np.vstack([interpretable[:1], pool_x])), dtype=float)[1:]
+        both = np.vstack([np.asarray(codes(raw)), pool_codes])
+    else:
+        pool_raw = draw(n_pool + 1)
+        pool_x = np.asarray(to_interpretable(pool_raw), dtype=float)
+        pool_weight = np.asarray(weigh(pool_x), dtype=float)[1:]
+        pool_raw, pool_x = pool_raw[1:], pool_x[1:]
+        both = None if codes is None else np.asarray(codes(np.vstack([raw, pool_raw])))
+    if both is None:
         feats, pool_feats = interpretable, pool_x
     else:
-        onehot = one_hot(np.asarray(codes(np.vstack([raw, pool_raw])), dtype=np.intp))
+        onehot = one_hot(both.astype(np.intp))
         feats, pool_feats = onehot[: raw.shape[0]], onehot[raw.shape[0] :]
     control = ControlVariate(feats, pool_feats, pool_x, pool_weight)
     design = SampleDesign(

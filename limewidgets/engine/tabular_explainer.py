@@ -454,12 +454,20 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
 
         if sampler == "efficient" and num_samples != "auto" and sparse_row is None:
             discretizer = self.discretizer
+            code_space: dict[str, Any] = {}
+            if discretizer is not None and self._codes_cover_every_column(row.size):
+                instance_codes = np.asarray(discretizer.discretize(row), dtype=float)
+                code_space = {
+                    "draw_codes": self._stratified_codes,
+                    "codes_to_interpretable": lambda codes: codes == instance_codes,
+                }
             raw, _, design = tabular_design(
                 lambda n: self._sample_dense(row, n, sampling_method, "stratified"),
                 perturbation.to_interpretable,
                 lambda rows: self.base.kernel_fn(distances_to_first(rows, distance_metric)),
                 None if discretizer is None else discretizer.discretize,
                 int(num_samples),
+                **code_space,
             )
             return pending(raw, design.groups, design)
         # Sparse rows and 'auto' blocks: the stratified rows with lime's estimator.

@@ -93,6 +93,26 @@ class TabularSampling:
         value_uniforms = uniforms[:, n_draws:][:, generator.permutation(len(value_features))]
         return discretizer.undiscretize(codes, uniforms=value_uniforms)
 
+    def _codes_cover_every_column(self, n_features: int) -> bool:
+        """Whether the discretized path's codes (bins and categories) are one per column."""
+        return sorted(self.categorical_features) == list(range(n_features))
+
+    def _stratified_codes(self, n_rows: int) -> np.ndarray:
+        """``n_rows`` rows of bin and category codes from one stratified sequence.
+
+        The codes of :meth:`_stratified_binned`'s rows, without drawing values inside the bins
+        (the efficient design's free rows need only the codes).
+        """
+        features = self.categorical_features
+        generator = spawn_generator(self.random_state)
+        uniforms = stratified_uniforms(generator, n_rows, len(features))
+        uniforms = uniforms[:, generator.permutation(len(features))]
+        codes = np.empty((n_rows, len(features)))
+        codes[:, np.asarray(features, dtype=int)] = self._draw_categories(
+            n_rows, features, uniforms=uniforms
+        )
+        return codes
+
     def _stratified_continuous_and_categories(
         self,
         out: np.ndarray,

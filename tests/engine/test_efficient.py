@@ -245,3 +245,37 @@ def test_pickled_explanation_is_compact_and_keeps_its_uncertainty():
     for last in (9, 1000, 10**6):
         codes = np.array([[0, 5], [2, 5], [0, 7], [1, last]])
         np.testing.assert_array_equal(one_hot(codes), expected)
+
+
+@pytest.mark.parametrize("discretizer", ["quartile", "decile", "entropy"])
+def test_free_rows_drawn_as_codes_mean_what_raw_rows_mean(discretizer):
+    """The efficient design draws its free rows as bin codes: the same interpretable rows."""
+    data = load_breast_cancer()
+    x = data.data.copy()
+    x[:, 5] = (x[:, 5] > np.median(x[:, 5])).astype(float)  # one categorical column
+    explainer = LimeTabularExplainer(
+        x, categorical_features=[5], discretizer=discretizer, training_labels=data.target,
+        random_state=0,
+    )  # fmt: skip
+    assert explainer._codes_cover_every_column(x.shape[1])
+    codes = explainer._stratified_codes(4000)
+    row = x[7]
+    exp = explainer.explain_instance(
+        row, lambda r: np.column_stack([r[:, 0] > 14, r[:, 0] <= 14]) * 1.0, num_samples=50
+    )
+    pert = exp.perturbation
+    # Rows with these codes (values drawn inside the bins) have the interpretable form the
+    # design computes from the codes alone.
+    raw = explainer.discretizer.undiscretize(codes)
+    np.testing.assert_array_equal(explainer.discretizer.discretize(raw), codes)
+    instance_codes = explainer.discretizer.discretize(row)
+    np.testing.assert_array_equal(pert.to_interpretable(raw), codes == instance_codes)
+    # And the codes follow the training frequencies, like the raw path's.
+    raw_path = explainer.discretizer.discretize(explainer._stratified_binned(4000))
+    for j in (0, 5, 12):
+        assert (
+            np.abs(
+                np.bincount(codes[:, j].astype(int)) - np.bincount(raw_path[:, j].astype(int))
+            ).max()
+            <= 40
+        )
