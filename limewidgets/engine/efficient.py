@@ -40,7 +40,7 @@ in :mod:`limewidgets.engine.efficient_designs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -57,7 +57,33 @@ __all__ = [
 ]
 
 
-@dataclass
+class _BitArray:
+    """A descriptor storing a 0/1 array as packed bits; reading it gives a boolean array.
+
+    An explanation holds its design until its uncertainty is read (and ``explain_many`` keeps
+    thousands of explanations): the free rows outnumber the queried ones, and as bits they take
+    an eighth of booleans. Arrays that are not 0/1 are stored as they are.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.slot]
+        if isinstance(value, tuple):
+            shape, bits = value
+            return np.unpackbits(bits, count=int(np.prod(shape))).astype(bool).reshape(shape)
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        value = compact(value)
+        if isinstance(value, np.ndarray) and value.dtype == bool:
+            value = (value.shape, np.packbits(value, axis=None))
+        instance.__dict__[self.slot] = value
+
+
 class ControlVariate:
     """A cheap model of the outputs whose surrogate is computed on free rows.
 
@@ -78,38 +104,25 @@ class ControlVariate:
         (probabilities), else identity.
     """
 
-    features: np.ndarray
-    pool_features: np.ndarray
-    pool_interpretable: np.ndarray
-    pool_weight: np.ndarray
-    link: str = "auto"
-    _gram: np.ndarray | None = field(default=None, repr=False)
+    features = _BitArray()
+    pool_features = _BitArray()
+    pool_interpretable = _BitArray()
 
-    def __post_init__(self) -> None:
-        # Masks and one-hot codes are kept as booleans: an explanation holds its design until
-        # its uncertainty is read (and when pickled), and the free rows outnumber the queried
-        # ones. Users of these arrays convert them to float.
-        self.features = compact(self.features)
-        self.pool_features = compact(self.pool_features)
-        self.pool_interpretable = compact(self.pool_interpretable)
-
-    def __getstate__(self) -> dict:
-        # Pickled (explain_many's workers, saved explanations) with boolean arrays as bits.
-        state = dict(self.__dict__)
-        for name in ("features", "pool_features", "pool_interpretable"):
-            value = state[name]
-            if isinstance(value, np.ndarray) and value.dtype == bool:
-                state[name] = ("packed bits", value.shape, np.packbits(value, axis=None))
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        for name in ("features", "pool_features", "pool_interpretable"):
-            value = state[name]
-            if isinstance(value, tuple) and value[:1] == ("packed bits",):
-                shape, bits = value[1], value[2]
-                count = int(np.prod(shape))
-                state[name] = np.unpackbits(bits, count=count).astype(bool).reshape(shape)
-        self.__dict__.update(state)
+    def __init__(
+        self,
+        features: Any,
+        pool_features: Any,
+        pool_interpretable: Any,
+        pool_weight: np.ndarray,
+        link: str = "auto",
+        _gram: np.ndarray | None = None,
+    ) -> None:
+        self.features = features
+        self.pool_features = pool_features
+        self.pool_interpretable = pool_interpretable
+        self.pool_weight = np.asarray(pool_weight, dtype=float)
+        self.link = link
+        self._gram = _gram
 
     def pool_gram(self) -> np.ndarray:
         """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once)."""
