@@ -536,10 +536,13 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             discretized_feature_names = list(feature_names)
             for f, names in self.discretizer.names.items():
                 discretized_feature_names[f] = names[int(bins[f])]
+        first = interpretable[0]
+        if isinstance(first, np.ndarray):
+            first = first.copy()  # a view would keep every sample alive with the explanation
         return TableDomainMapper(
             feature_names,
             values,
-            interpretable[0],
+            first,
             categorical_features=categorical_features,
             discretized_feature_names=discretized_feature_names,
             feature_indexes=feature_indexes,

@@ -279,3 +279,14 @@ def test_free_rows_drawn_as_codes_mean_what_raw_rows_mean(discretizer):
             ).max()
             <= 40
         )
+
+
+def test_an_explanation_does_not_keep_its_samples_through_a_view():
+    data = load_breast_cancer()
+    explainer = LimeTabularExplainer(data.data, random_state=0)
+    exp = explainer.explain_instance(
+        data.data[0], lambda r: np.column_stack([r[:, 0] > 14, r[:, 0] <= 14]) * 1.0,
+        num_samples=2000,
+    )  # fmt: skip
+    assert exp.domain_mapper.scaled_row.base is None
+    assert exp.domain_mapper.scaled_row.shape == (30,)
