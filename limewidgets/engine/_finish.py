@@ -279,7 +279,7 @@ def finish_explanation(
     # Standard errors and stability of every label, computed from these samples when first
     # read (explaining costs no more than before; no model query either way).
     uncertainty = ExplanationUncertainty(
-        interpretable,
+        design.interpretable,  # the same rows, already compacted: one copy for both
         outputs,
         weights,
         groups,

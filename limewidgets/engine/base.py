@@ -386,9 +386,7 @@ class LimeBase:
         intercept = float(np.asarray(regressor.intercept_).ravel()[0])
         fidelity = self._held_out_fidelity(model_regressor, x_used, y, weights)
         if self.verbose:
-            print("Intercept", intercept)
-            print("Prediction_local", local_pred)
-            print("Right:", y[0])
+            self.report_fit(intercept, local_pred, y[0])
         order = np.argsort(-np.abs(coef), kind="stable")
         exp = [(int(used[i]), float(coef[i])) for i in order]
         return SurrogateFit(intercept, exp, score, local_pred, fidelity)
@@ -473,6 +471,13 @@ class LimeBase:
             model_regressor=model_regressor,
         )
         return fit.intercept, fit.exp, fit.score, fit.local_pred
+
+    @staticmethod
+    def report_fit(intercept: float, local_pred: np.ndarray, right: Any) -> None:
+        """Print a fit as lime's ``verbose=True`` does (intercept, local and model prediction)."""
+        print("Intercept", intercept)
+        print("Prediction_local", local_pred)
+        print("Right:", right)
 
     def _make_regressor(self, model_regressor: Any) -> Any:
         if model_regressor is None:

@@ -40,6 +40,7 @@ in :mod:`limewidgets.engine.efficient_designs`.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,13 @@ class ControlVariate:
         self.link = link
         self._gram = _gram
 
+    def with_features(self, features: Any) -> ControlVariate:
+        """The same free rows (and Gram matrix) with other queried rows' ``features``."""
+        other = copy.copy(self)  # shares the packed free rows: no unpacking
+        other.features = features
+        other._gram = self.pool_gram()
+        return other
+
     def pool_gram(self) -> np.ndarray:
         """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once)."""
         if self._gram is None:
@@ -188,14 +196,7 @@ def without_instance(design: SampleDesign) -> SampleDesign:
     """``design`` without its row 0 (a later block of ``num_samples='auto'``)."""
     control = design.control
     if control is not None:
-        control = ControlVariate(
-            np.asarray(control.features)[1:],
-            control.pool_features,
-            control.pool_interpretable,
-            control.pool_weight,
-            control.link,
-            _gram=control._gram,
-        )
+        control = control.with_features(control.features[1:])
     return SampleDesign(
         design.interpretable[1:],
         design.sample_weight[1:],
@@ -224,13 +225,8 @@ def join_designs(designs: list[SampleDesign], groups: np.ndarray) -> SampleDesig
     first = designs[0]
     control = first.control
     if control is not None:
-        control = ControlVariate(
-            np.vstack([np.asarray(d.control.features) for d in designs if d.control is not None]),
-            control.pool_features,
-            control.pool_interpretable,
-            control.pool_weight,
-            control.link,
-            _gram=control.pool_gram(),
+        control = control.with_features(
+            np.vstack([d.control.features for d in designs if d.control is not None])
         )
     joined = SampleDesign(
         np.vstack([np.asarray(d.interpretable) for d in designs]),
@@ -369,9 +365,7 @@ def _fit_with_control(
     intercept = float(np.asarray(regressor.intercept_).ravel()[0])
     fidelity = base._held_out_fidelity(model_regressor, x_used, y, w)
     if verbose:
-        print("Intercept", intercept)
-        print("Prediction_local", local_pred)
-        print("Right:", y[0])
+        base.report_fit(intercept, local_pred, y[0])
     order = np.argsort(-np.abs(coef), kind="stable")
     exp = [(int(used[i]), float(coef[i])) for i in order]
     return SurrogateFit(intercept, exp, score, local_pred, fidelity)
