@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -307,27 +308,19 @@ def finish_explanation(
     return explanation
 
 
+@dataclass
 class _DesignRefit:
     """The design's own estimator, rerun on a subset of rows (for the uncertainty bootstrap).
 
     A class rather than a closure so that explanations that hold it still pickle.
     """
 
-    def __init__(
-        self,
-        base: LimeBase,
-        design: Any,
-        outputs: np.ndarray,
-        labels: Any,
-        options: tuple,
-        feature_ids: Any = None,
-    ) -> None:
-        self.base = base
-        self.design = design
-        self.outputs = outputs
-        self.labels = labels
-        self.options = options
-        self.feature_ids = feature_ids
+    base: LimeBase
+    design: Any
+    outputs: np.ndarray
+    labels: Any
+    options: tuple
+    feature_ids: Any = None
 
     def __call__(self, index: np.ndarray) -> dict:
         num_features, feature_selection, model_regressor = self.options
