@@ -308,7 +308,7 @@ def finish_explanation(
     return explanation
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # holds arrays: no elementwise ==, no huge repr
 class _DesignRefit:
     """The design's own estimator, rerun on a subset of rows (for the uncertainty bootstrap).
 
