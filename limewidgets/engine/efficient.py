@@ -45,10 +45,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 __all__ = [
     "ControlVariate",
+    "Levels",
     "SampleDesign",
     "compact",
     "estimate",
@@ -56,6 +58,145 @@ __all__ = [
     "lime_design",
     "without_instance",
 ]
+
+
+class Levels:
+    """Indicator covariates given by the positions of their ones: one per code column.
+
+    The tabular control variate's covariates are one indicator column per value of every code
+    column (one-hot codes): each row has exactly one 1 per code column. Stored as each row's
+    level in every code column, packed at 1, 2, 4 or 8 bits a level (quartile bins take 2), the
+    free rows take a few bits per code instead of one per indicator column, and the cheap
+    model is evaluated on them with a few lookups per row instead of a product with a wide 0/1
+    matrix.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray of shape (n, d), non-negative int
+        ``levels[i, j]``: the level of row ``i`` in code column ``j``.
+    start : numpy.ndarray of shape (d,), int
+        The indicator column of level 0 of each code column: level ``k`` of code column ``j``
+        is indicator column ``start[j] + k``. Code columns own disjoint ranges of columns.
+    width : int
+        Number of indicator columns.
+    """
+
+    def __init__(self, levels: Any, start: Any, width: int) -> None:
+        levels = np.asarray(levels)
+        if levels.ndim != 2:
+            raise ValueError(f"levels must be a 2-D array; got {levels.ndim} dimensions")
+        self.start = np.asarray(start, dtype=np.intp)
+        self.width = int(width)
+        self.n_rows, self.n_codes = levels.shape
+        top = int(levels.max()) if levels.size else 0
+        self._bits = next((b for b in (1, 2, 4, 8) if top < 1 << b), 0)
+        if self._bits:
+            per_byte = 8 // self._bits
+            n_bytes = -(-self.n_codes // per_byte)
+            padded = np.zeros((self.n_rows, n_bytes * per_byte), dtype=np.uint8)
+            padded[:, : self.n_codes] = levels
+            packed = padded[:, 0::per_byte].copy()
+            for k in range(1, per_byte):
+                packed |= padded[:, k::per_byte] << np.uint8(k * self._bits)
+            self._packed = packed
+        else:
+            self._packed = levels.astype(np.min_scalar_type(top))
+
+    @classmethod
+    def from_columns(cls, columns: Any, width: int) -> Levels:
+        """Levels from the indicator column of every entry (``columns[i, j]`` in ``[0, width)``)."""
+        columns = np.asarray(columns, dtype=np.intp)
+        start = columns.min(axis=0) if columns.size else np.zeros(columns.shape[1], np.intp)
+        return cls(columns - start, start, width)
+
+    def _with_packed(self, packed: np.ndarray) -> Levels:
+        other = copy.copy(self)
+        other._packed = packed
+        other.n_rows = packed.shape[0]
+        return other
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n, width)``: the shape of the indicator matrix."""
+        return (self.n_rows, self.width)
+
+    @property
+    def levels(self) -> np.ndarray:
+        """The ``(n, d)`` levels."""
+        if not self._bits:
+            return self._packed
+        per_byte = 8 // self._bits
+        mask = np.uint8((1 << self._bits) - 1)
+        out = np.empty((self.n_rows, self._packed.shape[1] * per_byte), dtype=np.uint8)
+        for k in range(per_byte):
+            out[:, k::per_byte] = (self._packed >> np.uint8(k * self._bits)) & mask
+        return out[:, : self.n_codes]
+
+    @property
+    def columns(self) -> np.ndarray:
+        """The ``(n, d)`` positions of the ones."""
+        return self.levels + self.start
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __getitem__(self, rows: Any) -> Levels:
+        return self._with_packed(self._packed[rows])
+
+    def dense(self, rows: Any = None, dtype: Any = bool) -> np.ndarray:
+        """The indicator matrix (of rows ``rows``, repeats allowed; default: all rows)."""
+        columns = (self if rows is None else self[rows]).columns
+        out = np.zeros((columns.shape[0], self.width), dtype=dtype)
+        # One flat index per entry: several times faster than a 2-D fancy assignment.
+        columns += self.width * np.arange(columns.shape[0])[:, None]
+        out.reshape(-1)[columns.ravel()] = 1
+        return out
+
+    def dot(self, coef: np.ndarray) -> np.ndarray:
+        """``dense() @ coef`` for a vector ``coef`` of length ``width``."""
+        coef = np.asarray(coef, dtype=float)
+        if not self.n_codes:
+            return np.zeros(self.n_rows)
+        if not self._bits:
+            return coef.take(self.columns).sum(axis=1)
+        # Each byte of a row holds the levels of a few code columns: tabulate the sum of their
+        # coefficients for every byte value, then add one looked-up value per byte.
+        per_byte = 8 // self._bits
+        n_bytes = self._packed.shape[1]
+        values = np.arange(256, dtype=np.intp)
+        shifts = np.arange(per_byte) * self._bits
+        digits = (values[:, None] >> shifts) & ((1 << self._bits) - 1)  # (256, per_byte)
+        code = np.arange(n_bytes * per_byte).reshape(n_bytes, per_byte)
+        valid = code < self.n_codes
+        start = np.where(valid, self.start[np.minimum(code, self.n_codes - 1)], 0)
+        position = np.minimum(start[:, None, :] + digits[None, :, :], self.width - 1)
+        table = np.where(valid[:, None, :], coef.take(position), 0.0).sum(axis=2)
+        return table[np.arange(n_bytes), self._packed].sum(axis=1)
+
+    @staticmethod
+    def concatenate(parts: list[Levels]) -> Levels:
+        """The rows of ``parts`` (all of the same ``start`` and ``width``) one after the other."""
+        first = parts[0]
+        if all(
+            p._bits == first._bits and p._packed.shape[1] == first._packed.shape[1] for p in parts
+        ):
+            return first._with_packed(np.vstack([p._packed for p in parts]))
+        return Levels(np.vstack([p.levels for p in parts]), first.start, first.width)
+
+
+def stack_rows(parts: list[Any]) -> Any:
+    """The rows of ``parts``: arrays or :class:`Levels`."""
+    if isinstance(parts[0], Levels):
+        return Levels.concatenate(parts)
+    return np.vstack([np.asarray(part) for part in parts])
+
+
+def dense_rows(values: Any, rows: np.ndarray | None = None) -> np.ndarray:
+    """``values`` (an array or :class:`Levels`), rows ``rows``, as a float array."""
+    if isinstance(values, Levels):
+        return values.dense(rows, dtype=float)
+    array = np.asarray(values, dtype=float)
+    return array if rows is None else array[rows]
 
 
 class _BitArray:
@@ -79,6 +220,9 @@ class _BitArray:
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
+        if isinstance(value, Levels):  # packed already
+            instance.__dict__[self.slot] = value
+            return
         value = compact(value)
         if isinstance(value, np.ndarray) and value.dtype == bool:
             value = (value.shape, np.packbits(value, axis=None))
@@ -90,10 +234,10 @@ class ControlVariate:
 
     Parameters
     ----------
-    features : (n, p) array
+    features : (n, p) array or Levels
         Covariates of the queried rows the cheap model is fitted on (the interpretable rows
-        for text and images).
-    pool_features : (m, p) array
+        for text and images, one-hot codes for tables).
+    pool_features : (m, p) array or Levels
         The same covariates for ``m`` free rows drawn from the queried rows' distribution.
     pool_interpretable : (m, d) array
         The interpretable representation of the free rows.
@@ -132,12 +276,26 @@ class ControlVariate:
         other._gram = self.pool_gram()
         return other
 
-    def pool_gram(self) -> np.ndarray:
-        """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once)."""
+    def pool_gram(self, pool_x: np.ndarray | None = None) -> np.ndarray:
+        """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once).
+
+        ``pool_x``: ``pool_interpretable`` as floats, when the caller has it already.
+        """
         if self._gram is None:
-            ones = np.ones((self.pool_interpretable.shape[0], 1))
-            x = np.hstack([ones, np.asarray(self.pool_interpretable, dtype=float)])
-            self._gram = (x * self.pool_weight[:, None]).T @ x
+            x = dense_rows(self.pool_interpretable) if pool_x is None else pool_x
+            weight = self.pool_weight
+            gram = np.empty((x.shape[1] + 1, x.shape[1] + 1))
+            gram[0, 0] = weight.sum()
+            gram[0, 1:] = gram[1:, 0] = weight @ x
+            # Single precision for the (m, d) product (the free rows outnumber the queried
+            # ones several times), accumulated over blocks of rows in double precision.
+            x32 = x.astype(np.float32)
+            weighted = x32 * weight.astype(np.float32)[:, None]
+            inner = np.zeros((x.shape[1], x.shape[1]))
+            for top in range(0, x.shape[0], 4096):
+                inner += weighted[top : top + 4096].T @ x32[top : top + 4096]
+            gram[1:, 1:] = inner
+            self._gram = gram
         return self._gram
 
 
@@ -226,7 +384,7 @@ def join_designs(designs: list[SampleDesign], groups: np.ndarray) -> SampleDesig
     control = first.control
     if control is not None:
         control = control.with_features(
-            np.vstack([d.control.features for d in designs if d.control is not None])
+            stack_rows([d.control.features for d in designs if d.control is not None])
         )
     joined = SampleDesign(
         np.vstack([np.asarray(d.interpretable) for d in designs]),
@@ -332,12 +490,12 @@ def _fit_with_control(
     """
     from .base import SurrogateFit, weighted_r2
 
-    feats = np.asarray(control.features, dtype=float)[rows]
+    feats = dense_rows(control.features, rows)
     fitted, pool_fitted = _cheap_model(feats, y, w, control)
-    pool_x = np.asarray(control.pool_interpretable, dtype=float)
-    gram = control.pool_gram()
-    pool_ones = np.hstack([np.ones((pool_x.shape[0], 1)), pool_x])
-    cross = pool_ones.T @ (control.pool_weight * pool_fitted)
+    pool_x = dense_rows(control.pool_interpretable)
+    gram = control.pool_gram(pool_x)
+    weighted_fit = control.pool_weight * pool_fitted
+    cross = np.concatenate([[weighted_fit.sum()], weighted_fit @ pool_x])
     x_ones = np.hstack([np.ones((x.shape[0], 1)), np.asarray(x, dtype=float)])
 
     def projected(columns: np.ndarray) -> np.ndarray:
@@ -378,8 +536,6 @@ def _cheap_model(
     feats: np.ndarray, y: np.ndarray, w: np.ndarray, control: ControlVariate
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fit the cheap model on the queried rows; return its values there and on the free rows."""
-    from .base import WeightedRidge
-
     logit = control.link == "logit" or (
         control.link == "auto" and bool(np.all((y >= 0.0) & (y <= 1.0)))
     )
@@ -388,12 +544,39 @@ def _cheap_model(
         target = np.log(clipped) - np.log1p(-clipped)
     else:
         target = y
-    model = WeightedRidge(alpha=1.0).fit(feats, target, sample_weight=w)
-    eta = model.predict(feats)
-    pool_eta = model.predict(np.asarray(control.pool_features, dtype=float))
+    coef, intercept = _ridge(feats, target, w)
+    eta = feats @ coef + intercept
+    pool = control.pool_features
+    if isinstance(pool, Levels):
+        pool_eta = pool.dot(coef) + intercept
+    else:
+        pool_eta = np.asarray(pool, dtype=float) @ coef + intercept
     if logit:
         return _expit(eta), _expit(pool_eta)
     return eta, pool_eta
+
+
+def _ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = 1.0) -> tuple:
+    """Weighted ridge with an intercept: ``(coef, intercept)``.
+
+    The normal equations are formed in single precision: the cheap model only has to be the
+    same function on the queried and the free rows (any such function keeps the estimator's
+    target), and halving the width of its ``(n, p)`` one-hot matrix halves the cost of its
+    Gram matrix, the largest product of the estimate.
+    """
+    total = w.sum()
+    x_offset = (w @ x) / total
+    y_offset = (w @ y) / total
+    root_w = np.sqrt(w)
+    xc = ((x - x_offset) * root_w[:, None]).astype(np.float32)
+    gram = (xc.T @ xc).astype(float)
+    gram.flat[:: gram.shape[0] + 1] += alpha
+    rhs = (xc.T @ ((y - y_offset) * root_w).astype(np.float32)).astype(float)
+    try:
+        coef = scipy.linalg.solve(gram, rhs, assume_a="pos")
+    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+        coef = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+    return coef, float(y_offset - x_offset @ coef)
 
 
 def _expit(t: np.ndarray) -> np.ndarray:

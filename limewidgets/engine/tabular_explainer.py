@@ -453,21 +453,12 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
             return run_or_defer(deferred, predict_fn)
 
         if sampler == "efficient" and num_samples != "auto" and sparse_row is None:
-            discretizer = self.discretizer
-            code_space: dict[str, Any] = {}
-            if discretizer is not None and self._codes_cover_every_column(row.size):
-                instance_codes = np.asarray(discretizer.discretize(row), dtype=float)
-                code_space = {
-                    "draw_codes": self._stratified_codes,
-                    "codes_to_interpretable": lambda codes: codes == instance_codes,
-                }
             raw, _, design = tabular_design(
                 lambda n: self._sample_dense(row, n, sampling_method, "stratified"),
                 perturbation.to_interpretable,
                 lambda rows: self.base.kernel_fn(distances_to_first(rows, distance_metric)),
-                None if discretizer is None else discretizer.discretize,
                 int(num_samples),
-                **code_space,
+                **self._design_codes(row),
             )
             return pending(raw, design.groups, design)
         # Sparse rows and 'auto' blocks: the stratified rows with lime's estimator.
@@ -477,6 +468,28 @@ class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
         )
 
     # ------------------------------------------------------------------ pieces
+    def _design_codes(self, row: np.ndarray) -> dict[str, Any]:
+        """The code arguments of :func:`tabular_design` for explaining ``row``.
+
+        Free rows are drawn as levels (no values inside the bins) when the codes cover every
+        column, the discretizer draws values the standard way (so a row's codes are what the
+        sampler drew) and the instance's own codes are among the tabulated ones.
+        """
+        discretizer = self.discretizer
+        if discretizer is None:
+            return {"codes": None}
+        standard = type(discretizer).undiscretize is BaseDiscretizer.undiscretize
+        if standard and self._codes_cover_every_column(row.size):
+            instance = self._levels_of(discretizer.discretize(row))[0]
+            if np.all(instance >= 0):
+                return {
+                    "codes": lambda raw: self._levels_of(discretizer.discretize(raw)),
+                    "draw_codes": self._stratified_levels,
+                    "codes_to_interpretable": lambda levels: levels == instance,
+                    "n_levels": self._n_levels(),
+                }
+        return {"codes": discretizer.discretize}
+
     def _perturbation(
         self,
         row: np.ndarray,

@@ -47,7 +47,9 @@ class TabularSampling:
         """Raw samples around ``row``; row 0 is ``row`` itself."""
         n_features = row.size
         samples = np.empty((num_samples, n_features))
-        if sampler == "stratified":
+        if sampler == "stratified" and num_samples == 1:
+            pass  # the instance alone: no sequence to draw
+        elif sampler == "stratified":
             if self.discretizer is None:
                 continuous = np.setdiff1d(np.arange(n_features), self.categorical_features)
                 self._stratified_continuous_and_categories(
@@ -97,21 +99,55 @@ class TabularSampling:
         """Whether the discretized path's codes (bins and categories) are one per column."""
         return sorted(self.categorical_features) == list(range(n_features))
 
-    def _stratified_codes(self, n_rows: int) -> np.ndarray:
-        """``n_rows`` rows of bin and category codes from one stratified sequence.
+    def _n_levels(self) -> np.ndarray:
+        """Number of values of each column on the discretized path (its *levels*)."""
+        return np.array([self._category_cdf[f][0].size for f in self.categorical_features])
 
-        The codes of :meth:`_stratified_binned`'s rows, without drawing values inside the bins
-        (the efficient design's free rows need only the codes).
+    def _stratified_levels(self, n_rows: int) -> np.ndarray:
+        """``n_rows`` rows of levels from one stratified sequence (columns covering the row).
+
+        Level ``k`` of column ``j`` is its ``k``-th value (bin or category) as the sampler
+        tabulates them: :meth:`_level_values` turns levels into codes. These are the codes of
+        :meth:`_stratified_binned`'s rows, without drawing values inside the bins (the
+        efficient design's free rows need only the levels).
         """
         features = self.categorical_features
         generator = spawn_generator(self.random_state)
-        uniforms = stratified_uniforms(generator, n_rows, len(features))
+        uniforms = stratified_uniforms(generator, n_rows, len(features), continuous=False)
         uniforms = uniforms[:, generator.permutation(len(features))]
-        codes = np.empty((n_rows, len(features)))
-        codes[:, np.asarray(features, dtype=int)] = self._draw_categories(
-            n_rows, features, uniforms=uniforms
-        )
-        return codes
+        levels = self._draw_categories(n_rows, features, uniforms=uniforms, as_levels=True)
+        out = np.empty_like(levels)
+        out[:, np.asarray(features, dtype=int)] = levels
+        return out
+
+    def _level_values(self, levels: np.ndarray) -> np.ndarray:
+        """The codes (bin indices, category values) of rows of levels."""
+        features = tuple(sorted(self.categorical_features))
+        values, _, width, _ = self._category_tables(features)
+        table = values.reshape(len(features), width)
+        return table[np.arange(len(features)), np.asarray(levels, dtype=np.intp)]
+
+    def _levels_of(self, codes: np.ndarray) -> np.ndarray:
+        """The level of every code of rows ``codes`` (columns covering the row); -1 if unseen."""
+        codes = np.atleast_2d(np.asarray(codes, dtype=float))
+        features = sorted(self.categorical_features)
+        values, _, width, codes_are_values = self._category_tables(tuple(features))
+        n_levels = np.array([self._category_cdf[f][0].size for f in features])
+        if codes_are_values:
+            levels = codes.astype(np.intp)
+            known = (levels == codes) & (levels >= 0) & (levels < n_levels)
+        else:
+            table = values.reshape(len(features), width)
+            levels = np.empty(codes.shape, dtype=np.intp)
+            known = np.empty(codes.shape, dtype=bool)
+            for j in range(len(features)):
+                column = table[j, : n_levels[j]]
+                order = np.argsort(column, kind="stable")
+                position = np.searchsorted(column[order], codes[:, j]).clip(0, n_levels[j] - 1)
+                levels[:, j] = order[position]
+                known[:, j] = column[levels[:, j]] == codes[:, j]
+        levels = np.where(known, levels, -1)
+        return levels.astype(np.min_scalar_type(-max(int(n_levels.max()), 1)))
 
     def _stratified_continuous_and_categories(
         self,
@@ -188,7 +224,11 @@ class TabularSampling:
         return generator.standard_normal((n_rows, n_cols))
 
     def _draw_categories(
-        self, n_rows: int, features: Sequence[int], uniforms: np.ndarray | None = None
+        self,
+        n_rows: int,
+        features: Sequence[int],
+        uniforms: np.ndarray | None = None,
+        as_levels: bool = False,
     ) -> np.ndarray:
         """``n_rows`` values per column of ``features``, drawn with their training frequencies.
 
@@ -197,6 +237,8 @@ class TabularSampling:
         categoricals) that count is a handful of whole-matrix comparisons; with many it is one
         ``searchsorted`` over every column's CDF shifted by the column number. The uniforms are
         drawn from ``random_state`` unless given (shape ``(n_rows, len(features))``).
+        ``as_levels``: return each drawn value's position in its column's table (small
+        unsigned integers) instead of the value.
 
         Returns
         -------
@@ -219,6 +261,8 @@ class TabularSampling:
             shifted = (cdf + columns[:, None]).ravel()
             position = np.searchsorted(shifted, uniform + columns, side="right")
             index = position - columns * (width - 1)
+        if as_levels:
+            return index.astype(np.min_scalar_type(max(width - 1, 0)))
         if codes_are_values:
             return index.astype(float)
         return values.take(columns * width + index)

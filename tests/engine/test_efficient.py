@@ -8,7 +8,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
 from limewidgets.engine.base import LimeBase, distances_to_first, make_kernel_fn
-from limewidgets.engine.efficient import estimate
+from limewidgets.engine.efficient import Levels, estimate
 from limewidgets.engine.efficient_designs import folded_hadamard_masks, text_design
 from limewidgets.engine.image import LimeImageExplainer
 from limewidgets.engine.tabular import LimeTabularExplainer
@@ -230,11 +230,14 @@ def test_pickled_explanation_is_compact_and_keeps_its_uncertainty():
     )
     exp.classifier_fn = None
     payload = pickle.dumps(exp)
-    # 2000 rows x 30 bins and 16000 free rows x (30 columns + ~120 one-hot codes), as bits: the
-    # same in float64 would take about 20 MB.
-    assert len(payload) < 1_500_000
+    # 2000 rows x 30 bins and 16000 free rows x (30 columns as bits + 30 levels at 2 bits
+    # each), and the query cache (the 2000 raw rows): the same in float64 would take about
+    # 20 MB.
+    assert len(payload) < 1_200_000
     again = pickle.loads(payload)
-    assert again._uncertainty.refit.design.control.pool_features.dtype == bool
+    pool = again._uncertainty.refit.design.control.pool_features
+    assert isinstance(pool, Levels) and pool.shape == (16000, 120)
+    assert pool._packed.nbytes == 16000 * 8  # quartile levels: 4 a byte
     for label, errors in exp.weight_std.items():
         assert again.weight_std[label] == pytest.approx(errors, rel=1e-9)
     assert again.stability == pytest.approx(exp.stability)
@@ -258,7 +261,10 @@ def test_free_rows_drawn_as_codes_mean_what_raw_rows_mean(discretizer):
         random_state=0,
     )  # fmt: skip
     assert explainer._codes_cover_every_column(x.shape[1])
-    codes = explainer._stratified_codes(4000)
+    levels = explainer._stratified_levels(4000)
+    codes = explainer._level_values(levels)
+    np.testing.assert_array_equal(explainer._levels_of(codes), levels)
+    assert levels.dtype == np.uint8
     row = x[7]
     exp = explainer.explain_instance(
         row, lambda r: np.column_stack([r[:, 0] > 14, r[:, 0] <= 14]) * 1.0, num_samples=50

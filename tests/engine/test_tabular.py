@@ -685,7 +685,7 @@ def test_stratified_sampler_same_seed_identical_different_seed_different(data, r
         lime_rule = Recorder(classifier)
         LimeTabularExplainer(
             data, discretize_continuous=discretize, random_state=4
-        ).explain_instance(row, lime_rule, num_samples=300)
+        ).explain_instance(row, lime_rule, num_samples=300, sampler="lime")
         assert not np.array_equal(rows_a[1:], lime_rule.rows[1:])
 
 
