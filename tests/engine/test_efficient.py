@@ -296,3 +296,27 @@ def test_an_explanation_does_not_keep_its_samples_through_a_view():
     )  # fmt: skip
     assert exp.domain_mapper.scaled_row.base is None
     assert exp.domain_mapper.scaled_row.shape == (30,)
+
+
+@pytest.mark.parametrize("n_levels", [2, 3, 4, 16, 17, 256, 300])
+def test_levels_pack_and_act_as_their_indicator_matrix(n_levels):
+    """Levels stored at 1/2/4/8 bits (or whole) give back the one-hot matrix they stand for."""
+    rng = np.random.default_rng(n_levels)
+    for n_rows, n_codes in [(1, 1), (7, 3), (100, 30), (33, 5)]:
+        levels = rng.integers(0, n_levels, (n_rows, n_codes))
+        start = np.arange(n_codes) * n_levels
+        packed = Levels(levels, start, n_levels * n_codes)
+        columns = levels + start
+        np.testing.assert_array_equal(packed.columns, columns)
+        dense = packed.dense()
+        assert dense.shape == (n_rows, n_levels * n_codes) and dense.sum() == n_rows * n_codes
+        assert dense[np.arange(n_rows)[:, None], columns].all()
+        rows = rng.integers(0, n_rows, 2 * n_rows)
+        np.testing.assert_array_equal(packed.dense(rows), dense[rows])
+        np.testing.assert_array_equal(packed[rows].columns, columns[rows])
+        coef = rng.normal(size=n_levels * n_codes)
+        np.testing.assert_allclose(packed.dot(coef), dense @ coef, rtol=1e-12, atol=1e-12)
+        joined = Levels.concatenate([packed, packed[1:]])
+        np.testing.assert_array_equal(joined.columns, np.vstack([columns, columns[1:]]))
+    if n_levels <= 16:  # packed: several levels a byte
+        assert packed._packed.nbytes < levels.size
