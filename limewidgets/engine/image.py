@@ -210,7 +210,9 @@ class LimeImageExplainer(ExplainManyMixin):
             With ``num_samples='auto'``: the most model queries to use.
         stability_tol : float, default=0.05
             With ``num_samples='auto'``: stop once every explained label's ``stability``
-            (expected top-k Jaccard with a rerun) is at least ``1 - stability_tol``.
+            (expected top-k Jaccard with a rerun) is at least ``1 - stability_tol``, or twice
+            its weights' relative standard error is at most ``stability_tol`` (near-ties:
+            :mod:`limewidgets.engine.adaptive`).
         stability_k : int, optional
             ``k`` of the explanation's top-k ``stability`` (default ``min(5, num_features)``).
 

@@ -150,6 +150,22 @@ def test_auto_stops_early_on_an_easy_model_and_not_on_a_hard_one():
     assert exp.stability[1] < 0.95
 
 
+def test_auto_stops_on_an_exact_tie_once_the_weights_are_precise():
+    """Two equal weights at the edge of the top-5 keep the set unstable; auto still stops."""
+    from limewidgets.engine.adaptive import relative_weight_error
+
+    tied = WordModel([0.8, -0.7, 0.6, 0.5, 0.4, 0.4] + [0.0] * 10)
+    exp = _explain(tied, 0, num_samples="auto", num_features=5, sampler="lime")
+    assert exp.num_queries == tied.queries < 5000
+    assert exp.stability[1] < 0.95  # the fifth feature: word 4 or word 5, a coin flip
+    assert 2 * relative_weight_error(exp) <= 0.05
+    assert {0, 1, 2, 3} <= {f for f, _ in exp.local_exp[1]}
+    # A tighter tolerance asks for more precision, so more queries.
+    strict = WordModel([0.8, -0.7, 0.6, 0.5, 0.4, 0.4] + [0.0] * 10)
+    _explain(strict, 0, num_samples="auto", num_features=5, sampler="lime", stability_tol=0.02)
+    assert strict.queries > tied.queries
+
+
 def test_auto_respects_max_samples_and_counts_real_queries():
     hard = WordModel(0.5 + 0.02 * np.arange(16), noise=1.0)
     exp = _explain(hard, 1, num_samples="auto", max_samples=600, batch_size=64)
