@@ -63,7 +63,7 @@ def test_each_display_publishes_the_static_view_before_the_widget(monkeypatch, t
     label = widget.label
     for name, weight in tabular_explanation.as_list(label=label):
         assert _fallback.html_view.esc(name) in html
-        assert f"{weight:.3f}" in html
+        assert _fallback.html_view.fmt(weight) in html
         assert f"{weight:+.3f}  {name}" in output["text/plain"]
     # a re-display publishes its own copy, linked to the same widget
     bundle_data(widget)
