@@ -280,7 +280,7 @@ def finish_explanation(
     # Standard errors and stability of every label, computed from these samples when first
     # read (explaining costs no more than before; no model query either way).
     uncertainty = ExplanationUncertainty(
-        design.interpretable,  # the same rows, already compacted: one copy for both
+        design.interpretable,  # kept as bits by both
         outputs,
         weights,
         groups,

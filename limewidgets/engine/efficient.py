@@ -41,7 +41,6 @@ in :mod:`limewidgets.engine.efficient_designs`.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,11 +50,13 @@ import scipy.sparse as sp
 __all__ = [
     "ControlVariate",
     "Levels",
+    "PackedBits",
     "SampleDesign",
     "compact",
     "estimate",
     "join_designs",
     "lime_design",
+    "small_ints",
     "without_instance",
 ]
 
@@ -199,7 +200,7 @@ def dense_rows(values: Any, rows: np.ndarray | None = None) -> np.ndarray:
     return array if rows is None else array[rows]
 
 
-class _BitArray:
+class PackedBits:
     """A descriptor storing a 0/1 array as packed bits; reading it gives a boolean array.
 
     An explanation holds its design until its uncertainty is read (and ``explain_many`` keeps
@@ -249,9 +250,9 @@ class ControlVariate:
         (probabilities), else identity.
     """
 
-    features = _BitArray()
-    pool_features = _BitArray()
-    pool_interpretable = _BitArray()
+    features = PackedBits()
+    pool_features = PackedBits()
+    pool_interpretable = PackedBits()
 
     def __init__(
         self,
@@ -299,6 +300,17 @@ class ControlVariate:
         return self._gram
 
 
+def small_ints(values: Any) -> np.ndarray:
+    """Integer ``values`` as 32-bit integers when they fit (group ids: one per row, kept)."""
+    array = np.asarray(values)
+    info = np.iinfo(np.int32)
+    if array.dtype.kind not in "iu" or not array.size or array.dtype.itemsize <= 4:
+        return array
+    if info.min <= int(array.min()) and int(array.max()) <= info.max:
+        return array.astype(np.int32)
+    return array
+
+
 def compact(values: Any) -> Any:
     """``values`` as a boolean array when every entry is 0 or 1 (else unchanged; sparse kept)."""
     if sp.issparse(values):
@@ -311,22 +323,43 @@ def compact(values: Any) -> Any:
     return array
 
 
-@dataclass
 class SampleDesign:
     """How a set of perturbed rows was drawn, for the surrogate and its uncertainty.
 
-    See the module docstring for the meaning of every field.
+    See the module docstring for the meaning of every field. 0/1 ``interpretable`` rows are
+    kept as packed bits (the explanation holds its design until its uncertainty is read, and
+    ``explain_many`` holds thousands of explanations); reading the attribute unpacks them.
+
+    Parameters
+    ----------
+    interpretable : (n, d) array or sparse matrix
+    sample_weight : (n,) array
+    groups : (n,) int array
+    control : ControlVariate, optional
+    sampler : str, default='lime'
     """
 
-    interpretable: Any
-    sample_weight: np.ndarray
-    groups: np.ndarray
-    control: ControlVariate | None = None
-    sampler: str = "lime"
+    interpretable = PackedBits()
 
-    def __post_init__(self) -> None:
-        # Held by the explanation until its uncertainty is read (and pickled with it).
-        self.interpretable = compact(self.interpretable)
+    def __init__(
+        self,
+        interpretable: Any,
+        sample_weight: np.ndarray,
+        groups: np.ndarray,
+        control: ControlVariate | None = None,
+        sampler: str = "lime",
+    ) -> None:
+        self.interpretable = interpretable
+        self.sample_weight = sample_weight
+        self.groups = small_ints(groups)
+        self.control = control
+        self.sampler = sampler
+
+    def __repr__(self) -> str:
+        return (
+            f"SampleDesign(n_rows={self.n_rows}, n_units={self.n_units}, "
+            f"sampler={self.sampler!r}, control={self.control is not None})"
+        )
 
     @property
     def n_rows(self) -> int:

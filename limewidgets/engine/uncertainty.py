@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .efficient import compact
+from .efficient import PackedBits, small_ints
 from .sample_uncertainty import (
     DEFAULT_REPLICATES,
     SampleUncertainty,
@@ -140,6 +140,10 @@ class ExplanationUncertainty:
         the sorted segment ids); ``weight_std`` is keyed by these ids.
     """
 
+    # 0/1 samples (masks, bins) are kept as packed bits: an explanation holds them until its
+    # uncertainty is read, and explain_many ships them back from worker processes.
+    data = PackedBits()
+
     def __init__(
         self,
         data: Any,
@@ -157,12 +161,10 @@ class ExplanationUncertainty:
     ) -> None:
         self.refit = refit
         self.feature_ids = None if feature_ids is None else np.asarray(feature_ids)
-        # 0/1 samples (masks, bins) are kept as booleans: an explanation holds them until its
-        # uncertainty is read, and explain_many ships them back from worker processes.
-        self.data = compact(data)
+        self.data = data
         self.outputs = np.asarray(outputs)
         self.weights = np.asarray(weights, dtype=float)
-        self.groups = groups
+        self.groups = None if groups is None else small_ints(groups)
         self.labels = [int(label) for label in labels]
         self.num_features = int(num_features)
         self.feature_selection = feature_selection
@@ -180,7 +182,8 @@ class ExplanationUncertainty:
         if self.refit is not None:
             groups = self.groups if self.groups is not None else iid_groups(len(self.weights))
             return bootstrap_refit(self.refit, groups, local_exp, self.labels, self.k_for)
-        data = self.data if sp.issparse(self.data) else np.asarray(self.data, dtype=float)
+        data = self.data
+        data = data if sp.issparse(data) else np.asarray(data, dtype=float)
         prepared = SampleUncertainty(data, self.weights, self.groups)
         out = {}
         for label in self.labels:
