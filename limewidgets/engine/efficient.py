@@ -266,7 +266,9 @@ class ControlVariate:
         self.features = features
         self.pool_features = pool_features
         self.pool_interpretable = pool_interpretable
-        self.pool_weight = np.asarray(pool_weight, dtype=float)
+        # Single precision: the free rows' measure only has to be the same one in the Gram
+        # matrix and the cross products (half the memory of the largest array kept).
+        self.pool_weight = np.asarray(pool_weight, dtype=np.float32)
         self.link = link
         self._gram = _gram
 
@@ -284,14 +286,14 @@ class ControlVariate:
         """
         if self._gram is None:
             x = dense_rows(self.pool_interpretable) if pool_x is None else pool_x
-            weight = self.pool_weight
+            weight = self.pool_weight.astype(float)
             gram = np.empty((x.shape[1] + 1, x.shape[1] + 1))
             gram[0, 0] = weight.sum()
             gram[0, 1:] = gram[1:, 0] = weight @ x
             # Single precision for the (m, d) product (the free rows outnumber the queried
             # ones several times), accumulated over blocks of rows in double precision.
             x32 = x.astype(np.float32)
-            weighted = x32 * weight.astype(np.float32)[:, None]
+            weighted = x32 * self.pool_weight[:, None]
             inner = np.zeros((x.shape[1], x.shape[1]))
             for top in range(0, x.shape[0], 4096):
                 inner += weighted[top : top + 4096].T @ x32[top : top + 4096]
