@@ -7,6 +7,7 @@ original instance, it selects features and fits a sample-weighted linear model.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -170,20 +171,11 @@ class WeightedRidge(RegressorMixin, BaseEstimator):
             self.coef_, self.intercept_ = fitted.coef_, fitted.intercept_
             return self
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        total = w.sum()
-        x_offset = (w @ x) / total
-        y_offset = (w @ y) / total
-        root_w = np.sqrt(w)
-        xc = (x - x_offset) * root_w[:, None]
-        yc = (y - y_offset) * root_w
-        gram = xc.T @ xc
-        gram.flat[:: gram.shape[0] + 1] += self.alpha
-        try:
-            coef = scipy.linalg.solve(gram, xc.T @ yc, assume_a="pos")
-        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-            coef = np.linalg.lstsq(gram, xc.T @ yc, rcond=None)[0]
+        samples = _CentredSamples(x, w)
+        y_offset, _, cross = samples.label(y)
+        coef = _solve_ridge(samples.gram, cross, self.alpha)
         self.coef_ = coef
-        self.intercept_ = float(y_offset - x_offset @ coef)
+        self.intercept_ = float(y_offset - samples.offset @ coef)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -195,6 +187,73 @@ class WeightedRidge(RegressorMixin, BaseEstimator):
         y = np.asarray(y, dtype=float)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         return weighted_r2(y, self.predict(X), w)
+
+
+class _CentredSamples:
+    """Samples centred on their weighted mean and scaled by the root weights, and their Gram.
+
+    A closed-form ridge fit is a small linear system in ``gram``; the fits of one explanation
+    (the ``highest_weights`` selection on every column, the surrogate on the selected columns,
+    the held-out fit on 80 % of the rows, and every label's) all share these samples and
+    weights, so they share this object: centring and the Gram are most of what a fit costs.
+
+    Parameters
+    ----------
+    x : numpy.ndarray of shape (n_samples, n_features), float
+    w : numpy.ndarray of shape (n_samples,)
+        Sample weights.
+    """
+
+    def __init__(self, x: np.ndarray, w: np.ndarray) -> None:
+        self.w = w
+        self.total = w.sum()
+        self.offset = (w @ x) / self.total
+        self.root_w = np.sqrt(w)
+        centred = x - self.offset
+        centred *= self.root_w[:, None]  # in place: the same values as one expression, no copy
+        self.centred = centred
+        self.gram = centred.T @ centred
+        self._column_sums: np.ndarray | None = None
+
+    def label(self, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """``(y_offset, centred y, centred x^T centred y)`` of the labels ``y``."""
+        y_offset = (self.w @ y) / self.total
+        centred_y = (y - y_offset) * self.root_w
+        return y_offset, centred_y, self.centred.T @ centred_y
+
+    @property
+    def column_sums(self) -> np.ndarray:
+        """``sum_i w_i (x_i - offset)`` per column: zero up to rounding, kept exact for downdates."""
+        if self._column_sums is None:
+            self._column_sums = self.root_w @ self.centred
+        return self._column_sums
+
+
+def _solve_ridge(gram: np.ndarray, cross: np.ndarray, alpha: float) -> np.ndarray:
+    """Solve ``(gram + alpha I) coef = cross`` (``gram`` is left untouched)."""
+    system = np.array(gram, dtype=float, copy=True)
+    system.flat[:: system.shape[0] + 1] += alpha
+    try:
+        return scipy.linalg.solve(system, cross, assume_a="pos")
+    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+        return np.linalg.lstsq(system, cross, rcond=None)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _holdout_rows(n: int, n_columns: int) -> np.ndarray:
+    """Sorted row ids of the held-out fifth of ``n`` samples (never row 0), read-only.
+
+    Drawn from a generator of their own, seeded by the sample shape, so that measuring
+    fidelity never shifts the random stream the explainer samples from. Cached: seeding a
+    ``RandomState`` costs more than the held-out fit itself, and every explanation of the same
+    size holds out the same rows.
+    """
+    rng = np.random.RandomState(n * 7919 + n_columns)
+    holdout = np.zeros(n, dtype=bool)
+    holdout[1 + rng.permutation(n - 1)[: max(1, (n - 1) // 5)]] = True
+    rows = np.flatnonzero(holdout)
+    rows.flags.writeable = False
+    return rows
 
 
 @dataclass
@@ -495,11 +554,8 @@ class LimeBase:
         n = x_used.shape[0]
         if n < 20:
             return float("nan")
-        # A split generator of its own, derived from a fixed seed, so that measuring fidelity
-        # never shifts the random stream the explainer samples from.
-        rng = np.random.RandomState(n * 7919 + x_used.shape[1])
         holdout = np.zeros(n, dtype=bool)
-        holdout[1 + rng.permutation(n - 1)[: max(1, (n - 1) // 5)]] = True
+        holdout[_holdout_rows(n, x_used.shape[1])] = True
         if model_regressor is None:
             regressor = self._make_regressor(None)
         else:
