@@ -427,14 +427,47 @@ class LimeBase:
         """
         if weights is None:
             weights = self.kernel_fn(distances)
-        weights = np.asarray(weights, dtype=float)
-        y = np.asarray(neighborhood_labels)
-        y = y[:, label] if y.ndim == 2 else y
-        used = self.feature_selection(
-            neighborhood_data, y, weights, num_features, feature_selection
+        return self._fit_label(
+            neighborhood_data,
+            neighborhood_labels,
+            np.asarray(weights, dtype=float),
+            label,
+            num_features,
+            feature_selection,
+            model_regressor,
+            {},
         )
+
+    def _fit_label(
+        self,
+        data: Any,
+        outputs: np.ndarray,
+        weights: np.ndarray,
+        label: int,
+        num_features: int,
+        feature_selection: str,
+        model_regressor: Any,
+        shared: dict,
+    ) -> SurrogateFit:
+        """:meth:`fit_label` with its kernel weights; ``shared`` carries the labels' common Gram.
+
+        With the default regressor on dense data, every fit is solved from one
+        :class:`_CentredSamples` (see :meth:`_fit_closed_form`); otherwise the regressor is fit
+        on the selected columns and on the training rows of the held-out split, as lime does.
+        """
+        y = np.asarray(outputs)
+        y = y[:, label] if y.ndim == 2 else y
+        used = None
+        if self._closed_form_applies(data, y, model_regressor):
+            fit, used = self._fit_closed_form(
+                data, y, weights, num_features, feature_selection, shared
+            )
+            if fit is not None:
+                return fit
+        if used is None:
+            used = self.feature_selection(data, y, weights, num_features, feature_selection)
         used = np.asarray(used, dtype=int)
-        x_used = neighborhood_data[:, used]
+        x_used = data[:, used]
         if not sp.issparse(x_used):
             x_used = np.asarray(x_used, dtype=float)  # boolean masks: the regressor gets floats
         regressor = self._make_regressor(model_regressor)
@@ -444,11 +477,125 @@ class LimeBase:
         coef = np.asarray(regressor.coef_).ravel()
         intercept = float(np.asarray(regressor.intercept_).ravel()[0])
         fidelity = self._held_out_fidelity(model_regressor, x_used, y, weights)
+        return self._surrogate_fit(used, coef, intercept, score, local_pred, fidelity, y)
+
+    def _surrogate_fit(
+        self,
+        used: np.ndarray,
+        coef: np.ndarray,
+        intercept: float,
+        score: float,
+        local_pred: np.ndarray,
+        fidelity: float,
+        y: np.ndarray,
+    ) -> SurrogateFit:
         if self.verbose:
             self.report_fit(intercept, local_pred, y[0])
         order = np.argsort(-np.abs(coef), kind="stable")
         exp = [(int(used[i]), float(coef[i])) for i in order]
         return SurrogateFit(intercept, exp, score, local_pred, fidelity)
+
+    def _closed_form_applies(self, data: Any, y: np.ndarray, model_regressor: Any) -> bool:
+        """Whether :meth:`_fit_closed_form` computes what the general path would.
+
+        Only for the default regressor (``WeightedRidge``) on dense float data, and only while
+        the methods the general path calls are this class's own (a subclass that overrides
+        them gets them called).
+        """
+        cls = type(self)
+        return (
+            model_regressor is None
+            and isinstance(data, np.ndarray)
+            and data.dtype == np.float64
+            and data.ndim == 2
+            and y.ndim == 1
+            and cls.feature_selection is LimeBase.feature_selection
+            and cls._held_out_fidelity is LimeBase._held_out_fidelity
+            and cls._make_regressor is LimeBase._make_regressor
+        )
+
+    def _fit_closed_form(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        weights: np.ndarray,
+        num_features: int,
+        feature_selection: str,
+        shared: dict,
+    ) -> tuple[SurrogateFit | None, np.ndarray | None]:
+        """The general path's fits with ``WeightedRidge``, solved from one centred Gram.
+
+        The ``highest_weights`` selection (alpha 0.01, every column), the surrogate (alpha 1,
+        the selected columns) and the held-out fit (alpha 1, the training rows) all centre
+        the same samples with the same weights: one :class:`_CentredSamples` (shared by the
+        labels through ``shared``) gives the first two as sub-systems of its Gram, and the
+        third by removing the held-out rows' part of the Gram (a downdate, then a shift to the
+        training rows' weighted mean). The results equal the separate fits' up to rounding.
+
+        Returns
+        -------
+        fit : SurrogateFit or None
+            None when a fit would not be closed form (no more rows than columns).
+        used : numpy.ndarray or None
+            The selected features when they were selected (for the general path to reuse).
+        """
+        n, d = x.shape
+        check_choice("feature_selection", feature_selection, FEATURE_SELECTION_METHODS)
+        method = feature_selection
+        if method == "auto":
+            method = "forward_selection" if num_features <= 6 else "highest_weights"
+        samples = shared.get("all")
+        if method == "highest_weights" and d < n:
+            if samples is None:
+                samples = shared["all"] = _CentredSamples(x, weights)
+            y_offset, centred_y, cross = samples.label(y)
+            contribution = np.abs(_solve_ridge(samples.gram, cross, 0.01) * x[0])
+            # Stable sort: ties (e.g. features absent from the instance) keep index order.
+            used = np.argsort(-contribution, kind="stable")[: min(num_features, d)]
+            columns = used
+        else:
+            used = np.asarray(
+                self.feature_selection(x, y, weights, num_features, feature_selection), dtype=int
+            )
+            if used.size >= n:
+                return None, used
+            if samples is not None:
+                columns = used
+            else:
+                samples = _CentredSamples(x[:, used], weights)
+                columns = np.arange(used.size)
+            y_offset, centred_y, cross = samples.label(y)
+        gram = samples.gram[np.ix_(columns, columns)]
+        cross = cross[columns]
+        offset = samples.offset[columns]
+        coef = _solve_ridge(gram, cross, 1.0)
+        intercept = float(y_offset - offset @ coef)
+        x_used = x[:, used]
+        score = weighted_r2(y, x_used @ coef + intercept, weights)
+        local_pred = np.asarray(x_used[0:1] @ coef).ravel() + intercept
+        fidelity = float("nan")
+        if n >= 20:
+            rows = _holdout_rows(n, used.size)
+            held = samples.centred[np.ix_(rows, columns)]  # root-weighted, centred on all rows
+            held_y = centred_y[rows]
+            held_root_w = samples.root_w[rows]
+            train_total = samples.total - weights[rows].sum()
+            if used.size >= n - rows.size or not train_total > 0:
+                fidelity = self._held_out_fidelity(None, x_used, y, weights)
+            else:
+                # Weighted sums of (x - offset) and (y - y_offset) over the training rows.
+                x_sum = samples.column_sums[columns] - held_root_w @ held
+                y_sum = centred_y @ samples.root_w - held_root_w @ held_y
+                train_gram = gram - held.T @ held - np.outer(x_sum, x_sum) / train_total
+                train_cross = cross - held.T @ held_y - x_sum * (y_sum / train_total)
+                train_coef = _solve_ridge(train_gram, train_cross, 1.0)
+                train_intercept = float(
+                    y_offset + y_sum / train_total - (offset + x_sum / train_total) @ train_coef
+                )
+                pred = x[np.ix_(rows, used)] @ train_coef + train_intercept
+                fidelity = weighted_r2(y[rows], pred, weights[rows])
+        fit = self._surrogate_fit(used, coef, intercept, score, local_pred, fidelity, y)
+        return fit, used
 
     def fit_labels(
         self,
@@ -470,16 +617,32 @@ class LimeBase:
         """
         if weights is None:
             weights = self.kernel_fn(distances)
+        if type(self).fit_label is not LimeBase.fit_label:  # a subclass's own per-label fit
+            return {
+                label: self.fit_label(
+                    neighborhood_data,
+                    neighborhood_labels,
+                    distances,
+                    label,
+                    num_features,
+                    feature_selection=feature_selection,
+                    model_regressor=model_regressor,
+                    weights=weights,
+                )
+                for label in labels
+            }
+        weights = np.asarray(weights, dtype=float)
+        shared: dict = {}  # the labels' common centred samples (same rows, same weights)
         return {
-            label: self.fit_label(
+            label: self._fit_label(
                 neighborhood_data,
                 neighborhood_labels,
-                distances,
+                weights,
                 label,
                 num_features,
-                feature_selection=feature_selection,
-                model_regressor=model_regressor,
-                weights=weights,
+                feature_selection,
+                model_regressor,
+                shared,
             )
             for label in labels
         }

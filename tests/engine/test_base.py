@@ -138,3 +138,60 @@ def test_fit_labels_fits_each_label_with_shared_weights(neighbourhood):
     exp = Explanation(DomainMapper())
     exp.store_fit(1, fits[1])
     assert exp.local_exp[1] == fits[1].exp and exp.fidelity[1] == fits[1].fidelity
+
+
+@pytest.mark.parametrize(
+    "method", ["auto", "highest_weights", "forward_selection", "lasso_path", "none"]
+)
+@pytest.mark.parametrize("num_features", [3, 8])
+def test_shared_gram_fits_match_separate_fits(neighbourhood, method, num_features):
+    # The default regressor's fits are solved from one centred Gram; passing the same
+    # regressor explicitly takes the general path (one WeightedRidge fit per step).
+    from limewidgets.engine.base import WeightedRidge
+
+    x, labels, d = neighbourhood
+    base = LimeBase(make_kernel_fn(None, 25.0), random_state=0)
+    fast = base.fit_label(x, labels, d, 1, num_features, feature_selection=method)
+    slow = base.fit_label(
+        x, labels, d, 1, num_features, feature_selection=method, model_regressor=WeightedRidge()
+    )
+    assert [f for f, _ in fast.exp] == [f for f, _ in slow.exp]
+    np.testing.assert_allclose([w for _, w in fast.exp], [w for _, w in slow.exp], rtol=1e-12)
+    for name in ("intercept", "score", "local_pred", "fidelity"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-12)
+
+
+def test_fit_labels_shared_gram_matches_single_label_fits(neighbourhood):
+    x, labels, d = neighbourhood
+    base = LimeBase(make_kernel_fn(None, 25.0))
+    together = base.fit_labels(x, labels, d, [0, 1], 8)
+    for label, fit in together.items():
+        alone = base.fit_label(x, labels, d, label, 8)
+        assert fit.exp == alone.exp
+        assert (fit.intercept, fit.score, fit.fidelity) == (
+            alone.intercept,
+            alone.score,
+            alone.fidelity,
+        )
+
+
+def test_closed_form_falls_back_with_more_columns_than_rows():
+    rng = np.random.RandomState(1)
+    x = rng.randint(0, 2, (30, 40)).astype(float)
+    y = x[:, 2] + 0.01 * rng.randn(30)
+    base = LimeBase(make_kernel_fn(None, 25.0))
+    fit = base.fit_label(x, y, np.zeros(30), 0, 5, feature_selection="none")
+    ridge = Ridge(alpha=1.0).fit(x, y)
+    np.testing.assert_allclose(sorted(w for _, w in fit.exp), sorted(ridge.coef_), atol=1e-10)
+
+
+def test_held_out_rows_are_cached_read_only_and_skip_row_0():
+    from limewidgets.engine.base import _holdout_rows
+
+    rows = _holdout_rows(500, 7)
+    assert rows is _holdout_rows(500, 7)
+    assert not rows.flags.writeable
+    assert rows.size == 99 and rows.min() >= 1 and np.all(np.diff(rows) > 0)
+    rng = np.random.RandomState(500 * 7919 + 7)
+    expected = np.sort(1 + rng.permutation(499)[:99])
+    np.testing.assert_array_equal(rows, expected)
