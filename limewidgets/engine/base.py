@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge, lars_path
@@ -230,13 +231,31 @@ class _CentredSamples:
 
 
 def _solve_ridge(gram: np.ndarray, cross: np.ndarray, alpha: float) -> np.ndarray:
-    """Solve ``(gram + alpha I) coef = cross`` (``gram`` is left untouched)."""
+    """Solve ``(gram + alpha I) coef = cross`` (``gram`` is left untouched).
+
+    With ``alpha > 0`` the system is positive definite and well conditioned; LAPACK's Cholesky
+    (``potrf`` / ``potrs``, what ``scipy.linalg.solve(assume_a="pos")`` runs, with the same
+    result) is called directly: the wrapper's checks cost several times the solve on these
+    small systems. Anything else (no penalty, non-finite values, a failed factorisation) goes
+    through ``scipy.linalg.solve`` as before, with its errors and warnings.
+    """
     system = np.array(gram, dtype=float, copy=True)
     system.flat[:: system.shape[0] + 1] += alpha
+    cross = np.asarray(cross, dtype=float)
+    # (scipy divides 1 x 1 systems: those go through it, for the same rounding.)
+    if alpha > 0 and system.shape[0] > 1 and np.isfinite(system).all() and np.isfinite(cross).all():
+        factor, info = _POTRF(system, lower=False, clean=False)
+        if info == 0:
+            coef, info = _POTRS(factor, cross, lower=False)
+            if info == 0:
+                return coef
     try:
         return scipy.linalg.solve(system, cross, assume_a="pos")
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
         return np.linalg.lstsq(system, cross, rcond=None)[0]
+
+
+_POTRF, _POTRS = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potrs"), (np.zeros(1),))
 
 
 @functools.lru_cache(maxsize=64)

@@ -195,3 +195,24 @@ def test_held_out_rows_are_cached_read_only_and_skip_row_0():
     rng = np.random.RandomState(500 * 7919 + 7)
     expected = np.sort(1 + rng.permutation(499)[:99])
     np.testing.assert_array_equal(rows, expected)
+
+
+def test_solve_ridge_is_scipy_s_positive_definite_solve():
+    import scipy.linalg
+
+    from limewidgets.engine.base import _solve_ridge
+
+    rng = np.random.RandomState(3)
+    for d in (1, 4, 30):
+        a = rng.randn(200, d)
+        gram, cross = a.T @ a, rng.randn(d)
+        before = gram.copy()
+        system = gram + 0.5 * np.eye(d)
+        expected = scipy.linalg.solve(system, cross, assume_a="pos")
+        np.testing.assert_array_equal(_solve_ridge(gram, cross, 0.5), expected)
+        np.testing.assert_array_equal(gram, before)  # left untouched
+    # No penalty on a singular Gram: least squares, as before.
+    singular = np.ones((3, 3))
+    np.testing.assert_allclose(
+        _solve_ridge(singular, np.ones(3), 0.0), np.linalg.lstsq(singular, np.ones(3))[0]
+    )
