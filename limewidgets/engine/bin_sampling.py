@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # discretize imports this module
 
 __all__ = ["truncated_normal"]
 
+# Values per block of :meth:`_BinTable.sample` (16 K doubles: 128 KiB a temporary).
+_BLOCK_VALUES = 1 << 14
+
 
 def truncated_normal(
     mean: np.ndarray, std: np.ndarray, lower: np.ndarray, upper: np.ndarray, uniform: np.ndarray
@@ -119,21 +122,54 @@ class _BinTable:
         self.mass = np.where(ok, scipy.special.ndtr(b_low) - self.p_low, 0.0)
         self.spread = np.where(flip, -self.scale, self.scale)
         self.extreme = ok & (scipy.special.log_ndtr(b_low) < -650.0)
-        self._rejection_table = np.stack([self.loc, self.scale, self.low, self.high])
 
-    def sample(self, entry: np.ndarray, generator: np.random.Generator) -> np.ndarray:
-        """Draw one value for each table entry index in ``entry`` (any shape)."""
-        flat = entry.ravel()
-        # One gather of the four per-entry constants instead of four (the hot path).
-        loc, scale, low, high = self._rejection_table.take(flat, axis=1)
-        values = generator.standard_normal(flat.size)
-        values *= scale
-        values += loc
-        rejected = np.flatnonzero((values < low) | (values > high))
-        if rejected.size:
-            left = flat[rejected]
-            values[rejected] = self._inverse_cdf(left, generator.random(rejected.size))
-        return values.reshape(entry.shape)
+    def sample(
+        self, bins: np.ndarray, generator: np.random.Generator, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Draw one value in bin ``bins[i, j]`` of the table's ``j``-th feature, for every entry.
+
+        Parameters
+        ----------
+        bins : numpy.ndarray of shape (n, n_features)
+            Valid bin indices (any numeric dtype).
+        generator : numpy.random.Generator
+        out : numpy.ndarray, optional
+            C-contiguous float64 array shaped like ``bins`` that receives the values; it may be
+            ``bins`` itself (each block of bins is read before its values are written).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, n_features)
+        """
+        n_features = self.offsets.size
+        flat_bins = bins.reshape(-1)
+        values = np.empty(flat_bins.size) if out is None else out.reshape(-1)
+        # Blocks of whole rows small enough for their temporaries to stay in cache: one pass
+        # over the whole arrays per operation, each allocating fresh memory, costs about
+        # twice as much. Drawing the normals block by block gives the same stream as at once.
+        step = max(1, _BLOCK_VALUES // max(n_features, 1)) * n_features
+        block_offsets = np.tile(self.offsets, step // n_features)
+        rejected_at, rejected_entries = [], []
+        for start in range(0, flat_bins.size, step):
+            stop = min(start + step, flat_bins.size)
+            entry = flat_bins[start:stop].astype(np.intp)
+            entry += block_offsets[: stop - start]
+            block = values[start:stop]
+            generator.standard_normal(out=block)
+            block *= self.scale.take(entry)
+            block += self.loc.take(entry)
+            outside = block < self.low.take(entry)
+            outside |= block > self.high.take(entry)
+            rejected = np.flatnonzero(outside)
+            if rejected.size:
+                rejected_at.append(rejected + start)
+                rejected_entries.append(entry[rejected])
+        if rejected_at:
+            # Redrawn after all the normals, in row order (as one pass would).
+            at = np.concatenate(rejected_at)
+            left = np.concatenate(rejected_entries)
+            values[at] = self._inverse_cdf(left, generator.random(at.size))
+        return values.reshape(bins.shape) if out is None else out
 
     def quantile(self, entry: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         """The quantiles at ``uniforms`` (in ``(0, 1)``, shaped like ``entry``), increasing."""
@@ -153,3 +189,61 @@ class _BinTable:
                 self.mean[e], self.std[e], self.low[e], self.high[e], uniform[extreme]
             )
         return np.minimum(np.maximum(values, self.low.take(flat)), self.high.take(flat))
+
+
+# Most distinct feature tuples one discretizer keeps tables for (undiscretize uses one;
+# get_undiscretize_values one per feature).
+_MAX_CACHED_TABLES = 64
+
+
+class _BinTableCache:
+    """The :class:`_BinTable` of each feature tuple of one discretizer, rebuilt when stale.
+
+    A table depends only on the discretizer's ``edges``, ``means``, ``stds``, ``mins`` and
+    ``maxs`` of its features; building it costs more than a few hundred samples, and it was
+    built on every call. Those attributes are public and mutable (a user may edit a bin's
+    mean), so each table is stored with a snapshot of the values it was built from and
+    rebuilt when they differ: comparing the snapshot costs a small fraction of a rebuild.
+
+    Pickles (and deep-copies) as an empty cache: explainers sent to worker processes stay
+    small, and rebuild their tables on first use. A shallow copy of the discretizer (a
+    reseeded explainer's) shares the cache, which the snapshots keep correct.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple, tuple[tuple, _BinTable]] = {}
+
+    def __reduce__(self) -> tuple:
+        return (_BinTableCache, ())
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def table(self, discretizer: BaseDiscretizer, features: list) -> _BinTable:
+        """The table of ``features`` for ``discretizer``'s current statistics."""
+        key = tuple(features)
+        state = _table_state(discretizer, key)
+        cached = self._tables.get(key)
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        table = _BinTable(discretizer, list(key))
+        if key not in self._tables and len(self._tables) >= _MAX_CACHED_TABLES:
+            self._tables.pop(next(iter(self._tables)))  # the oldest
+        self._tables[key] = (state, table)
+        return table
+
+
+def _table_state(discretizer: BaseDiscretizer, features: tuple) -> tuple:
+    """A snapshot (copies, not references) of everything a :class:`_BinTable` is built from."""
+    edges, means, stds = discretizer.edges, discretizer.means, discretizer.stds
+    mins, maxs = discretizer.mins, discretizer.maxs
+    return tuple(
+        (
+            np.asarray(edges[f], dtype=float).tobytes(),
+            tuple(means[f]),
+            tuple(stds[f]),
+            tuple(mins[f]),
+            tuple(maxs[f]),
+        )
+        for f in features
+    )

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
 from ._validation import RandomStateLike, check_column_indices, check_random_state, describe
-from .bin_sampling import _BinTable, truncated_normal
+from .bin_sampling import _BinTable, _BinTableCache, truncated_normal
 from .sampling import spawn_generator
 
 # lime adds this to every per-bin standard deviation (so a one-value bin still has std > 0); we
@@ -133,6 +133,8 @@ class BaseDiscretizer:
         self.mins: dict = {}
         self.maxs: dict = {}
         self.random_state = check_random_state(random_state)
+        # Sampling tables built from the stats below, per feature tuple (see _sample_in_bins).
+        self._bin_tables = _BinTableCache()
 
         # Subclasses override bins(); it may shrink to_discretize (StatsDiscretizer does).
         bins = [np.unique(np.asarray(x, dtype=float)) for x in self.bins(data, labels)]
@@ -306,36 +308,60 @@ class BaseDiscretizer:
         if not features or not rows.shape[0]:
             return arr
         if features == list(range(rows.shape[1])):
-            rows[:] = self._sample_in_bins(features, rows, uniforms)  # every column binned
+            # Every column binned: the values are drawn straight into the copy of the bins.
+            self._sample_in_bins(features, rows, uniforms, out=rows)
         else:
             columns = np.asarray(features)
             rows[:, columns] = self._sample_in_bins(features, rows[:, columns], uniforms)
         return arr
 
     def _sample_in_bins(
-        self, features: list, bins: np.ndarray, uniforms: np.ndarray | None = None
+        self,
+        features: list,
+        bins: np.ndarray,
+        uniforms: np.ndarray | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Values sampled in bins ``bins[:, j]`` of feature ``features[j]`` (vectorised).
 
         Everything that depends only on the (feature, bin) pair is computed once on a small
-        table (see :class:`_BinTable`); each sample then costs a few gathers and a clip. Given
-        ``uniforms`` (same shape as ``bins``), values are their inverse-CDF images instead.
+        table (see :class:`_BinTable`, cached per feature tuple); each sample then costs a few
+        gathers and a clip. Given ``uniforms`` (same shape as ``bins``), values are their
+        inverse-CDF images instead. ``out`` (C-contiguous float64, shaped like ``bins``, and
+        possibly ``bins`` itself) receives the values.
         """
         n_bins = np.array([self.edges[f].size + 1 for f in features])
-        lowest, highest = bins.min(axis=0), bins.max(axis=0)
-        # Written so that NaN bin indices fail too.
-        bad = ~((lowest >= 0) & (highest < n_bins))
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
+        # Written so that NaN bin indices fail too; one pass of comparisons, not min and max.
+        valid = bins >= 0
+        valid &= bins < n_bins
+        if not valid.all():
+            lowest, highest = bins.min(axis=0), bins.max(axis=0)
+            j = int(np.flatnonzero(~((lowest >= 0) & (highest < n_bins)))[0])
             raise ValueError(
                 f"bin indices of feature {features[j]} must be integers in [0, {n_bins[j] - 1}]; "
                 f"got values from {lowest[j]} to {highest[j]}"
             )
-        table = _BinTable(self, features)
-        entry = bins.astype(np.intp) + table.offsets
+        table = self._bin_table(features)
         if uniforms is not None:
-            return table.quantile(entry, uniforms)
-        return table.sample(entry, spawn_generator(self.random_state))
+            values = table.quantile(bins.astype(np.intp) + table.offsets, uniforms)
+        else:
+            use_out = out is not None and out.flags.c_contiguous and out.dtype == np.float64
+            values = table.sample(
+                bins, spawn_generator(self.random_state), out=out if use_out else None
+            )
+            if values is out:
+                return out
+        if out is not None:
+            out[...] = values
+            return out
+        return values
+
+    def _bin_table(self, features: list) -> _BinTable:
+        """The cached :class:`_BinTable` of ``features`` (see :class:`_BinTableCache`)."""
+        cache = self.__dict__.get("_bin_tables")
+        if cache is None:  # also a subclass that did not call BaseDiscretizer.__init__
+            cache = self._bin_tables = _BinTableCache()
+        return cache.table(self, features)
 
 
 class StatsDiscretizer(BaseDiscretizer):

@@ -269,3 +269,103 @@ def test_bad_arguments():
         discretizer.undiscretize(np.full((2, 4), np.nan))
     with pytest.raises(ValueError, match="feature"):
         QuartileDiscretizer(X, [0], NAMES).get_undiscretize_values(0, [1])
+
+
+def _one_pass_values(discretizer, codes):
+    """The values of undiscretize computed in one pass over all entries (the unblocked rule)."""
+    from limewidgets.engine.bin_sampling import _BinTable
+    from limewidgets.engine.sampling import spawn_generator
+
+    features = discretizer.undiscretized_features()
+    table = _BinTable(discretizer, features)
+    flat = (codes[:, features].astype(np.intp) + table.offsets).ravel()
+    generator = spawn_generator(discretizer.random_state)
+    values = generator.standard_normal(flat.size) * table.scale[flat] + table.loc[flat]
+    rejected = np.flatnonzero((values < table.low[flat]) | (values > table.high[flat]))
+    values[rejected] = table._inverse_cdf(flat[rejected], generator.random(rejected.size))
+    out = codes.astype(float)
+    out[:, features] = values.reshape(codes.shape[0], len(features))
+    return out
+
+
+def test_blocked_sampling_and_cached_tables_give_the_one_pass_values():
+    rng = np.random.RandomState(0)
+    codes = QuartileDiscretizer(X, [], NAMES).discretize(X[rng.randint(0, 150, 9000)])
+    discretizer = QuartileDiscretizer(X, [], NAMES, random_state=4)
+    reference = QuartileDiscretizer(X, [], NAMES, random_state=4)
+    for _ in range(2):  # the second call reuses the cached table
+        np.testing.assert_array_equal(
+            discretizer.undiscretize(codes), _one_pass_values(reference, codes)
+        )
+    assert len(discretizer._bin_tables) == 1
+    # Some columns binned, others not (values gathered from a column subset).
+    partial = QuartileDiscretizer(X, [1], NAMES, random_state=4)
+    partial_reference = QuartileDiscretizer(X, [1], NAMES, random_state=4)
+    np.testing.assert_array_equal(
+        partial.undiscretize(codes), _one_pass_values(partial_reference, codes)
+    )
+
+
+def test_cached_bin_tables_follow_edited_statistics():
+    codes = QuartileDiscretizer(X, [], NAMES).discretize(X)
+    discretizer = QuartileDiscretizer(X, [], NAMES, random_state=1)
+    discretizer.undiscretize(codes)  # builds and caches the table
+    edits = [
+        lambda d: d.means[2].__setitem__(1, d.means[2][1] + 0.05),  # a list edited in place
+        lambda d: d.stds.__setitem__(0, [s * 2 for s in d.stds[0]]),  # a list replaced
+        lambda d: setattr(d, "maxs", {f: list(v) for f, v in d.maxs.items()}),  # same values
+        lambda d: d.mins[3].__setitem__(0, d.mins[3][0] - 1.0),
+    ]
+    for edit in edits:
+        edit(discretizer)
+        fresh = QuartileDiscretizer(X, [], NAMES, random_state=7)
+        for name in ("means", "stds", "mins", "maxs"):
+            setattr(fresh, name, {f: list(v) for f, v in getattr(discretizer, name).items()})
+        discretizer.random_state = np.random.RandomState(7)
+        np.testing.assert_array_equal(discretizer.undiscretize(codes), fresh.undiscretize(codes))
+    assert len(discretizer._bin_tables) == 1
+
+
+def test_bin_table_cache_is_not_pickled_or_deep_copied():
+    import copy
+    import pickle
+
+    codes = QuartileDiscretizer(X, [], NAMES).discretize(X)
+    discretizer = QuartileDiscretizer(X, [], NAMES, random_state=2)
+    unused = len(pickle.dumps(discretizer))
+    discretizer.undiscretize(codes)
+    discretizer.get_undiscretize_values(0, np.array([0, 1, 2]))
+    assert len(discretizer._bin_tables) == 2
+    # Only the generator's state changed (a pickled table alone takes over 2 KB).
+    assert len(pickle.dumps(discretizer)) < unused + 100
+    restored = pickle.loads(pickle.dumps(discretizer))
+    assert len(restored._bin_tables) == 0
+    restored.random_state = np.random.RandomState(3)
+    discretizer.random_state = np.random.RandomState(3)
+    np.testing.assert_array_equal(restored.undiscretize(codes), discretizer.undiscretize(codes))
+    assert len(copy.deepcopy(discretizer)._bin_tables) == 0
+    # A shallow copy (a reseeded explainer's discretizer) shares the tables.
+    assert copy.copy(discretizer)._bin_tables is discretizer._bin_tables
+
+
+def test_bin_table_cache_is_bounded():
+    from limewidgets.engine import bin_sampling
+
+    discretizer = QuartileDiscretizer(X, [], NAMES, random_state=0)
+    tables = discretizer._bin_tables
+    features = [[0], [1], [2], [3], [0, 1], [1, 2], [2, 3], [0, 3]]
+    for chosen in features * 2:
+        discretizer._sample_in_bins(chosen, np.zeros((3, len(chosen))))
+    assert len(tables) == len(features)
+    old = bin_sampling._MAX_CACHED_TABLES
+    bin_sampling._MAX_CACHED_TABLES = 3
+    try:
+        for chosen in features:
+            discretizer._sample_in_bins(chosen, np.zeros((3, len(chosen))))
+        assert len(tables) <= len(features)
+        fresh = QuartileDiscretizer(X, [], NAMES, random_state=0)._bin_tables
+        for chosen in features:
+            fresh.table(discretizer, chosen)
+        assert len(fresh) == 3
+    finally:
+        bin_sampling._MAX_CACHED_TABLES = old
