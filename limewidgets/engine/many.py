@@ -230,6 +230,16 @@ def _explain_block(
     return indices, results
 
 
+def _effective_workers(n_jobs: int | None) -> int:
+    """How many workers ``joblib.Parallel(n_jobs)`` would use in the active backend (>= 1)."""
+    import joblib
+
+    try:
+        return max(1, int(joblib.effective_n_jobs(n_jobs)))
+    except Exception:  # a backend that cannot tell (or is not reachable yet): assume one
+        return 1
+
+
 def _resolve_rows_per_call(rows_per_call: Any, num_samples: int) -> int:
     if isinstance(rows_per_call, str) and rows_per_call == "auto":
         return max(1, math.ceil(AUTO_SAMPLES_PER_CALL / max(1, num_samples)))
@@ -272,6 +282,12 @@ def explain_many(
     if isinstance(num_samples, str):  # 'auto' queries in blocks of its own, up to max_samples
         num_samples = explain_kwargs.get("max_samples", 5000)
     group = _resolve_rows_per_call(rows_per_call, num_samples)
+    if isinstance(rows_per_call, str):
+        # 'auto' also keeps every worker busy: at least about four groups of rows per worker
+        # (50 images of 1000 samples made one group, which one worker explained alone).
+        workers = _effective_workers(n_jobs)
+        if workers > 1:
+            group = min(group, max(1, math.ceil(n_rows / (4 * workers))))
     kwargs = dict(explain_kwargs)
     if _accepts(explainer.explain_instance, "progress_bar"):
         kwargs["progress_bar"] = False  # one bar over rows, none per row
@@ -443,7 +459,8 @@ class ExplainManyMixin:
         rows_per_call : int or 'auto', default='auto'
             How many rows' samples share one model call (at most ``batch_size`` samples per
             call when ``batch_size`` is set). ``'auto'`` groups rows up to about 50 000 samples
-            per call. ``1`` is lime's one-row-at-a-time loop.
+            per call, and in groups small enough for about four per parallel worker. ``1`` is
+            lime's one-row-at-a-time loop.
         random_state : int, SeedSequence, RandomState, None or 'sequential', default=None
             Root of the per-row seeds: row ``i`` is explained with ``RandomState(seeds[i])``
             where ``seeds = row_seeds(random_state, len(instances))``, whatever ``n_jobs``,

@@ -224,6 +224,35 @@ def test_rows_share_model_calls_within_the_batch_cap(table):
     assert calls == [250, 250, 100] * 2
 
 
+def test_auto_grouping_gives_every_worker_rows(table):
+    """'auto' puts at most a quarter of a worker's share of rows in one model call."""
+    import threading
+
+    import joblib
+
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def counting(x):
+        with lock:
+            calls.append(len(x))
+        return table_model(x)
+
+    explainer = tabular(table)
+    serial = explainer.explain_many(
+        table[:16], counting, num_samples=200, random_state=0, progress_bar=False
+    )
+    assert calls == [3200]  # one process: every row in one call (well under 50 000 samples)
+    calls.clear()
+    with joblib.parallel_config(backend="threading"):
+        parallel = explainer.explain_many(
+            table[:16], counting, n_jobs=2, num_samples=200, random_state=0, progress_bar=False
+        )
+    assert sorted(calls) == [400] * 8  # 2 workers: 8 groups of 2 rows
+    for a, b in zip(serial, parallel, strict=True):
+        assert_same(a, b)
+
+
 def test_a_row_does_not_depend_on_the_other_rows(table):
     explainer = tabular(table)
     all_rows = explainer.explain_many(table[:5], table_model, random_state=2, num_samples=300)
