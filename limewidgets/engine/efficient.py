@@ -44,7 +44,6 @@ import copy
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
 __all__ = [
@@ -185,14 +184,14 @@ class Levels:
         return Levels(np.vstack([p.levels for p in parts]), first.start, first.width)
 
 
-def stack_rows(parts: list[Any]) -> Any:
+def _stack_rows(parts: list[Any]) -> Any:
     """The rows of ``parts``: arrays or :class:`Levels`."""
     if isinstance(parts[0], Levels):
         return Levels.concatenate(parts)
     return np.vstack([np.asarray(part) for part in parts])
 
 
-def dense_rows(values: Any, rows: np.ndarray | None = None) -> np.ndarray:
+def _dense_rows(values: Any, rows: np.ndarray | None = None) -> np.ndarray:
     """``values`` (an array or :class:`Levels`), rows ``rows``, as a float array."""
     if isinstance(values, Levels):
         return values.dense(rows, dtype=float)
@@ -285,7 +284,7 @@ class ControlVariate:
         ``pool_x``: ``pool_interpretable`` as floats, when the caller has it already.
         """
         if self._gram is None:
-            x = dense_rows(self.pool_interpretable) if pool_x is None else pool_x
+            x = _dense_rows(self.pool_interpretable) if pool_x is None else pool_x
             weight = self.pool_weight.astype(float)
             gram = np.empty((x.shape[1] + 1, x.shape[1] + 1))
             gram[0, 0] = weight.sum()
@@ -419,7 +418,7 @@ def join_designs(designs: list[SampleDesign], groups: np.ndarray) -> SampleDesig
     control = first.control
     if control is not None:
         control = control.with_features(
-            stack_rows([d.control.features for d in designs if d.control is not None])
+            _stack_rows([d.control.features for d in designs if d.control is not None])
         )
     joined = SampleDesign(
         np.vstack([np.asarray(d.interpretable) for d in designs]),
@@ -525,9 +524,9 @@ def _fit_with_control(
     """
     from .base import SurrogateFit, weighted_r2
 
-    feats = dense_rows(control.features, rows)
+    feats = _dense_rows(control.features, rows)
     fitted, pool_fitted = _cheap_model(feats, y, w, control)
-    pool_x = dense_rows(control.pool_interpretable)
+    pool_x = _dense_rows(control.pool_interpretable)
     gram = control.pool_gram(pool_x)
     weighted_fit = control.pool_weight * pool_fitted
     cross = np.concatenate([[weighted_fit.sum()], weighted_fit @ pool_x])
@@ -599,18 +598,16 @@ def _ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = 1.0) -> t
     target), and halving the width of its ``(n, p)`` one-hot matrix halves the cost of its
     Gram matrix, the largest product of the estimate.
     """
+    from .base import _solve_ridge
+
     total = w.sum()
     x_offset = (w @ x) / total
     y_offset = (w @ y) / total
     root_w = np.sqrt(w)
     xc = ((x - x_offset) * root_w[:, None]).astype(np.float32)
     gram = (xc.T @ xc).astype(float)
-    gram.flat[:: gram.shape[0] + 1] += alpha
     rhs = (xc.T @ ((y - y_offset) * root_w).astype(np.float32)).astype(float)
-    try:
-        coef = scipy.linalg.solve(gram, rhs, assume_a="pos")
-    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-        coef = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+    coef = _solve_ridge(gram, rhs, alpha)
     return coef, float(y_offset - x_offset @ coef)
 
 

@@ -100,8 +100,8 @@ class TabularSampling:
         return sorted(self.categorical_features) == list(range(n_features))
 
     def _n_levels(self) -> np.ndarray:
-        """Number of values of each column on the discretized path (its *levels*)."""
-        return np.array([self._category_cdf[f][0].size for f in self.categorical_features])
+        """Number of values of each column on the discretized path (its *levels*), by column."""
+        return np.array([self._category_cdf[f][0].size for f in sorted(self.categorical_features)])
 
     def _stratified_levels(self, n_rows: int) -> np.ndarray:
         """``n_rows`` rows of levels from one stratified sequence (columns covering the row).
@@ -132,7 +132,7 @@ class TabularSampling:
         codes = np.atleast_2d(np.asarray(codes, dtype=float))
         features = sorted(self.categorical_features)
         values, _, width, codes_are_values = self._category_tables(tuple(features))
-        n_levels = np.array([self._category_cdf[f][0].size for f in features])
+        n_levels = self._n_levels()
         if codes_are_values:
             levels = codes.astype(np.intp)
             known = (levels == codes) & (levels >= 0) & (levels < n_levels)

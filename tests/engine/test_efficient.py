@@ -265,6 +265,7 @@ def test_free_rows_drawn_as_codes_mean_what_raw_rows_mean(discretizer):
     codes = explainer._level_values(levels)
     np.testing.assert_array_equal(explainer._levels_of(codes), levels)
     assert levels.dtype == np.uint8
+    np.testing.assert_array_equal(levels.max(axis=0) + 1, explainer._n_levels())  # by column
     row = x[7]
     exp = explainer.explain_instance(
         row, lambda r: np.column_stack([r[:, 0] > 14, r[:, 0] <= 14]) * 1.0, num_samples=50
