@@ -220,7 +220,7 @@ class PackedBits:
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
-        if isinstance(value, Levels):  # packed already
+        if value is None or isinstance(value, Levels):  # nothing to pack / packed already
             instance.__dict__[self.slot] = value
             return
         value = compact(value)

@@ -116,7 +116,7 @@ class ExplanationUncertainty:
     data : array or sparse matrix of shape (n_samples, n_features)
         The interpretable samples the surrogate was fitted on.
     outputs : numpy.ndarray of shape (n_samples, n_labels) or (n_samples,)
-        The model's outputs for them.
+        The model's outputs for them (only the columns of ``labels`` are kept).
     weights : numpy.ndarray of shape (n_samples,)
         Kernel weights.
     groups : numpy.ndarray of shape (n_samples,) or None
@@ -161,16 +161,34 @@ class ExplanationUncertainty:
     ) -> None:
         self.refit = refit
         self.feature_ids = None if feature_ids is None else np.asarray(feature_ids)
-        self.data = data
-        self.outputs = np.asarray(outputs)
-        self.weights = np.asarray(weights, dtype=float)
-        self.groups = None if groups is None else small_ints(groups)
         self.labels = [int(label) for label in labels]
+        weights = np.asarray(weights, dtype=float)
+        self.n_rows = int(weights.shape[0])
+        # Kept only what results() reads: explain_many ships every explanation back from its
+        # worker, and a user keeps thousands of them. A refit holds its own design and outputs;
+        # the plain fit needs the fitted labels' columns only.
+        if refit is None:
+            self.data = data
+            outputs = np.asarray(outputs)
+            self.outputs = outputs if outputs.ndim == 1 else outputs[:, self.labels]
+            self.weights = weights
+        else:
+            self.data, self.outputs, self.weights = None, None, None
+        lime_rows = groups is not None and np.array_equal(groups, iid_groups(self.n_rows))
+        self.groups = None if groups is None or lime_rows else small_ints(groups)
         self.num_features = int(num_features)
         self.feature_selection = feature_selection
         self.alpha = surrogate_alpha(model_regressor)
         self.stability_k = stability_k
         self.mirror = dict(mirror or {})
+
+    def __setstate__(self, state: dict) -> None:
+        if "n_rows" not in state:  # pickled by an earlier version: every column, every weight
+            outputs = np.asarray(state["outputs"])
+            state["n_rows"] = int(outputs.shape[0])
+            if outputs.ndim == 2 and state.get("refit") is None:
+                state["outputs"] = outputs[:, [int(label) for label in state["labels"]]]
+        self.__dict__.update(state)
 
     def k_for(self, n_explained: int) -> int:
         """The top-k size used for a label with ``n_explained`` features."""
@@ -180,14 +198,14 @@ class ExplanationUncertainty:
     def results(self, local_exp: dict) -> dict:
         """``{label: UncertaintyResult}`` for the fitted labels of ``local_exp``."""
         if self.refit is not None:
-            groups = self.groups if self.groups is not None else iid_groups(len(self.weights))
+            groups = self.groups if self.groups is not None else iid_groups(self.n_rows)
             return bootstrap_refit(self.refit, groups, local_exp, self.labels, self.k_for)
         data = self.data
         data = data if sp.issparse(data) else np.asarray(data, dtype=float)
         prepared = SampleUncertainty(data, self.weights, self.groups)
         out = {}
-        for label in self.labels:
-            y = self.outputs[:, label] if self.outputs.ndim == 2 else self.outputs
+        for column, label in enumerate(self.labels):
+            y = self.outputs[:, column] if self.outputs.ndim == 2 else self.outputs
             exp = local_exp[label]
             ids = self.feature_ids
             if ids is not None:  # feature ids -> columns of data, and back for weight_std

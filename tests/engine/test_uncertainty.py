@@ -268,3 +268,38 @@ def test_auto_with_the_efficient_sampler_grows_the_efficient_design():
     exp = _explain(easy, 0, num_samples="auto", num_features=5, sampler="efficient")
     assert exp.num_queries == easy.queries == 250
     assert {f for f, _ in exp.local_exp[1]} == {0, 1, 2, 3, 4}
+
+
+def _three_class_model(rows):
+    z = rows @ np.array([[3.0, -2.0, 0.5, 0.1], [0.0, 1.0, -1.0, 2.0], [1.0, 1.0, 1.0, 0.0]]).T
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def test_uncertainty_keeps_only_what_it_reads_and_reads_old_pickles():
+    import pickle
+
+    rng = np.random.RandomState(0)
+    x = rng.rand(200, 4)
+    explainer = LimeTabularExplainer(x, random_state=0)
+    exp = explainer.explain_instance(
+        x[0], _three_class_model, labels=(2,), num_samples=600, sampler="lime"
+    )
+    source = exp._uncertainty
+    # One fitted label of three: one column; lime's independent rows: no group ids.
+    assert source.outputs.shape == (600, 1) and source.groups is None
+    expected = (dict(exp.weight_std), dict(exp.stability))
+    assert expected[0][2] and set(expected[1]) == {2}
+
+    # An explanation pickled by an earlier version held every column and the group ids.
+    old_state = dict(source.__dict__)
+    del old_state["n_rows"]
+    old_state["outputs"] = _three_class_model(explainer._sample_dense(x[0], 600, "gaussian"))
+    old_state["outputs"][:, 2] = source.outputs[:, 0]
+    old = type(source).__new__(type(source))
+    old.__setstate__(old_state)
+    assert old.n_rows == 600 and old.outputs.shape == (600, 1)
+    np.testing.assert_array_equal(old.outputs[:, 0], source.outputs[:, 0])
+    assert old(exp) == expected
+    again = pickle.loads(pickle.dumps(exp))
+    assert (again.weight_std, again.stability) == expected
