@@ -164,6 +164,8 @@ class ExplanationUncertainty:
         self.labels = [int(label) for label in labels]
         weights = np.asarray(weights, dtype=float)
         self.n_rows = int(weights.shape[0])
+        self.outputs: np.ndarray | None
+        self.weights: np.ndarray | None
         # Kept only what results() reads: explain_many ships every explanation back from its
         # worker, and a user keeps thousands of them. A refit holds its own design and outputs;
         # the plain fit needs the fitted labels' columns only.
@@ -202,10 +204,12 @@ class ExplanationUncertainty:
             return bootstrap_refit(self.refit, groups, local_exp, self.labels, self.k_for)
         data = self.data
         data = data if sp.issparse(data) else np.asarray(data, dtype=float)
-        prepared = SampleUncertainty(data, self.weights, self.groups)
         out = {}
-        for column, label in enumerate(self.labels):
-            y = self.outputs[:, column] if self.outputs.ndim == 2 else self.outputs
+        outputs, weights = self.outputs, self.weights
+        assert outputs is not None and weights is not None  # kept whenever refit is None
+        prepared = SampleUncertainty(data, weights, self.groups)
+        for position, label in enumerate(self.labels):
+            y = outputs[:, position] if outputs.ndim == 2 else outputs
             exp = local_exp[label]
             ids = self.feature_ids
             if ids is not None:  # feature ids -> columns of data, and back for weight_std
