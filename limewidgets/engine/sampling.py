@@ -26,10 +26,20 @@ interaction between two features is aliased onto a few specific other features r
 spread thinly over all of them. For a model with strong interactions the features it reads
 become much more precise, but some features it ignores can get somewhat larger (zero-mean)
 spurious weights than with lime's draws (up to about 1.8 times the spread in our tests).
+
+Small budgets on discretized tables. When all the rows fit in one randomised strength-2
+orthogonal array with four levels (:func:`orthogonal_array_uniforms`: 256 rows for 22 to 85
+columns), the tabular sampler takes its uniforms from it instead: every pair of columns then
+sees each of its 16 pairs of quarters equally often, which a Sobol' sequence this short in this
+many dimensions does not achieve. Measured on breast cancer at 250 queries (40 seeds, agreement
+with lime's converged answer), the efficient design's weight correlation rose from 0.744 to
+0.806 (gradient boosting) and from 0.858 to 0.904 (random forest); with more rows than one
+array holds the Sobol' sequence is as good or better (0.878 against 0.866 at 500), so it stays.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -39,6 +49,8 @@ from ._validation import check_choice
 __all__ = [
     "SAMPLERS",
     "check_sampler",
+    "orthogonal_array_size",
+    "orthogonal_array_uniforms",
     "resolve_sampler",
     "sample_groups",
     "spawn_generator",
@@ -178,3 +190,88 @@ def stratified_uniforms(
         return out
     # Keep strictly inside (0, 1), where inverse CDFs are finite.
     return np.clip(out, 2.0**-60, 1.0 - 2.0**-53, out=out)
+
+
+# GF(4) = {0, 1, x, x + 1}, coded 0..3 by the bits of the polynomial (modulo x**2 + x + 1):
+# addition is bitwise exclusive or, multiplication this table.
+_GF4_PRODUCT = np.array([[0, 0, 0, 0], [0, 1, 2, 3], [0, 2, 3, 1], [0, 3, 1, 2]], dtype=np.uint8)
+# The largest array built: 4**5 = 1024 rows, 341 columns (350 KB).
+_MAX_ARRAY_POWER = 5
+
+
+@functools.lru_cache(maxsize=_MAX_ARRAY_POWER)
+def _rao_hamming_array(power: int) -> np.ndarray:
+    """The orthogonal array OA(4**power, (4**power - 1) / 3, 4, 2) of Rao and Hamming.
+
+    Its rows are the vectors ``a`` of ``GF(4)**power``, its columns one vector ``c`` per line
+    through the origin (the non-zero vectors whose first non-zero coordinate is 1), its entries
+    ``a . c``. Two such columns are linearly independent, so as ``a`` runs over the space the
+    pair ``(a . c1, a . c2)`` takes each of the 16 values of ``GF(4)**2`` equally often.
+    """
+    n_rows = 4**power
+    digits = (np.arange(n_rows)[:, None] // 4 ** np.arange(power)[::-1]) % 4
+    nonzero = digits[1:]
+    leading = nonzero[np.arange(n_rows - 1), (nonzero != 0).argmax(axis=1)]
+    lines = nonzero[leading == 1].astype(np.uint8)
+    array = np.zeros((n_rows, lines.shape[0]), dtype=np.uint8)
+    for i in range(power):
+        array ^= _GF4_PRODUCT[digits[:, i].astype(np.uint8)[:, None], lines[None, :, i]]
+    array.setflags(write=False)
+    return array
+
+
+def orthogonal_array_size(n_columns: int) -> int:
+    """Rows of the orthogonal array :func:`orthogonal_array_uniforms` uses for ``n_columns``.
+
+    The smallest ``4**k`` whose array has at least ``n_columns`` columns (``(4**k - 1) / 3``),
+    or 0 when that would take more than 1024 rows (over 341 columns).
+    """
+    for power in range(1, _MAX_ARRAY_POWER + 1):
+        if (4**power - 1) // 3 >= n_columns:
+            return 4**power
+    return 0
+
+
+def orthogonal_array_uniforms(
+    generator: np.random.Generator, n_rows: int, n_columns: int
+) -> np.ndarray:
+    """Uniforms in ``(0, 1)``, each row independent uniforms, the rows a strength-2 array.
+
+    The rows are ``n_rows`` rows of a randomised four-level orthogonal array of strength 2
+    (:func:`_rao_hamming_array` with :func:`orthogonal_array_size` rows): ``n_columns`` of its
+    columns chosen at random, the four levels of each column relabelled by an independent random
+    permutation, the rows shuffled and the first ``n_rows`` kept; level ``l`` becomes a uniform
+    in ``[l / 4, (l + 1) / 4)``. Taken alone every row is ``n_columns`` independent uniforms
+    (the relabelling makes any fixed row's levels independent and uniform), so a sampler that
+    turns a row of uniforms into a sample keeps its distribution exactly; together, with all
+    the rows of the array, every pair of columns falls in each of its 16 pairs of quarters
+    equally often (cutting the array short keeps this approximately).
+
+    Parameters
+    ----------
+    generator : numpy.random.Generator
+    n_rows : int
+        At most ``orthogonal_array_size(n_columns)``.
+    n_columns : int
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_rows, n_columns)
+    """
+    size = orthogonal_array_size(n_columns)
+    if n_rows > size:
+        raise ValueError(
+            f"n_rows must be at most {size} for {n_columns} columns (one orthogonal array); "
+            f"got {n_rows}"
+        )
+    if n_rows == 0 or n_columns == 0:
+        return np.empty((n_rows, n_columns))
+    array = _rao_hamming_array(size.bit_length() // 2)
+    columns = generator.choice(array.shape[1], n_columns, replace=False)
+    rows = generator.permutation(size)[:n_rows]
+    levels = array[np.ix_(rows, columns)]
+    relabel = np.argsort(generator.random((n_columns, 4)), axis=1)
+    levels = relabel[np.arange(n_columns)[None, :], levels]
+    uniforms = (levels + generator.random((n_rows, n_columns))) / 4.0
+    # Keep strictly inside (0, 1), where inverse CDFs are finite.
+    return np.clip(uniforms, 2.0**-60, 1.0 - 2.0**-53, out=uniforms)

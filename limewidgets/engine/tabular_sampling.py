@@ -19,7 +19,12 @@ import scipy.special
 from sklearn.preprocessing import StandardScaler
 
 from .discretize import BaseDiscretizer, stats_lookup
-from .sampling import spawn_generator, stratified_uniforms
+from .sampling import (
+    orthogonal_array_size,
+    orthogonal_array_uniforms,
+    spawn_generator,
+    stratified_uniforms,
+)
 
 __all__ = ["TabularSampling"]
 
@@ -77,7 +82,11 @@ class TabularSampling:
 
         The sequence's first coordinates (the most evenly spread) choose the bins and
         categories, which are what the surrogate sees; the next ones the values inside the
-        bins. Features are assigned to coordinates in a random order.
+        bins. Features are assigned to coordinates in a random order. Rows that fit in one
+        orthogonal array (:func:`~limewidgets.engine.sampling.orthogonal_array_uniforms`, 256
+        rows for 22 to 85 columns) take their uniforms from it instead of a Sobol' sequence:
+        at such small budgets it balances every pair of features better (see
+        :mod:`limewidgets.engine.sampling`).
         """
         features = self.categorical_features
         discretizer = self.discretizer
@@ -87,7 +96,11 @@ class TabularSampling:
         value_features = discretizer.undiscretized_features() if own_values else []
         generator = spawn_generator(self.random_state)
         n_draws = len(features)
-        uniforms = stratified_uniforms(generator, n_rows, n_draws + len(value_features))
+        n_columns = n_draws + len(value_features)
+        if n_rows <= orthogonal_array_size(n_columns):
+            uniforms = orthogonal_array_uniforms(generator, n_rows, n_columns)
+        else:
+            uniforms = stratified_uniforms(generator, n_rows, n_columns)
         draw_uniforms = uniforms[:, :n_draws][:, generator.permutation(n_draws)]
         codes = self._draw_categories(n_rows, features, uniforms=draw_uniforms)
         if not own_values:

@@ -1,4 +1,4 @@
-"""The shared random streams and the stratified (scrambled Sobol') uniforms."""
+"""The shared random streams, the stratified (scrambled Sobol') uniforms, the orthogonal arrays."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from limewidgets.engine import sampling
 from limewidgets.engine.sampling import (
     SAMPLERS,
     check_sampler,
+    orthogonal_array_size,
+    orthogonal_array_uniforms,
     spawn_generator,
     stratified_uniforms,
 )
@@ -81,3 +83,44 @@ def test_wide_draws_are_split_into_blocks(monkeypatch):
     assert u.shape == (256, 10)
     for j in range(10):
         assert np.unique(np.floor(u[:, j] * 256)).size == 256
+
+
+# ------------------------------------------------------------------ orthogonal arrays
+def test_orthogonal_array_sizes():
+    sizes = {c: orthogonal_array_size(c) for c in (0, 1, 5, 6, 21, 22, 60, 85, 86, 341, 342)}
+    assert sizes == {
+        0: 4, 1: 4, 5: 16, 6: 64, 21: 64, 22: 256, 60: 256, 85: 256, 86: 1024, 341: 1024, 342: 0
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="n_rows must be at most 256 for 60 columns"):
+        orthogonal_array_uniforms(np.random.default_rng(0), 257, 60)
+    assert orthogonal_array_uniforms(np.random.default_rng(0), 0, 3).shape == (0, 3)
+    assert orthogonal_array_uniforms(np.random.default_rng(0), 4, 0).shape == (4, 0)
+
+
+def test_orthogonal_array_balances_every_column_and_pair_of_columns():
+    for n_columns in (5, 21, 60, 300):
+        n = orthogonal_array_size(n_columns)
+        u = orthogonal_array_uniforms(np.random.default_rng(n_columns), n, n_columns)
+        assert u.shape == (n, n_columns) and u.min() > 0.0 and u.max() < 1.0
+        quarters = np.floor(u * 4).astype(int)
+        for j in range(n_columns):
+            assert np.all(np.bincount(quarters[:, j], minlength=4) == n // 4)
+        pairs = quarters[:, :, None] * 4 + quarters[:, None, :]
+        for j in range(min(n_columns, 25)):
+            for k in range(j + 1, min(n_columns, 25)):
+                assert np.all(np.bincount(pairs[:, j, k], minlength=16) == n // 16)
+
+
+def test_orthogonal_array_rows_alone_are_independent_uniforms():
+    """Over many randomisations, a fixed row's coordinates are i.i.d. uniform (lime's law)."""
+    rows = np.array(
+        [orthogonal_array_uniforms(np.random.default_rng(seed), 16, 5)[3] for seed in range(3000)]
+    )
+    for j in range(5):
+        assert scipy.stats.kstest(rows[:, j], "uniform").pvalue > 1e-3
+    corr = np.corrcoef(rows.T)[np.triu_indices(5, 1)]
+    assert np.abs(corr).max() < 0.07  # sd of a null correlation here: ~0.018
+    # The quarters of two coordinates: all 16 pairs equally likely.
+    cells = np.floor(rows[:, :2] * 4).astype(int)
+    counts = np.bincount(cells[:, 0] * 4 + cells[:, 1], minlength=16)
+    assert scipy.stats.chisquare(counts).pvalue > 1e-3

@@ -709,6 +709,34 @@ def test_stratified_bins_come_in_their_exact_proportions(data, row):
     assert np.abs(joint - np.outer(p, p))[off_diagonal].max() < 0.01  # iid: sd ~0.012
 
 
+def test_small_stratified_budgets_come_from_one_orthogonal_array(data, row, monkeypatch):
+    """Up to one array's rows (64 for these 5 features), every pair of bins is balanced."""
+    import limewidgets.engine.tabular_sampling as tabular_sampling
+
+    calls = []
+    for name in ("orthogonal_array_uniforms", "stratified_uniforms"):
+        original = getattr(tabular_sampling, name)
+
+        def spy(*args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(tabular_sampling, name, spy)
+    explainer = LimeTabularExplainer(data, random_state=0)
+    _, rows = _stratified_rows(explainer, row, 65)
+    assert calls == ["orthogonal_array_uniforms"]
+    # Quartile bins: each pair of features shows each of its 16 pairs of bins 4 times (up to
+    # the training frequencies' rounding), where independent draws would scatter 0 to 10.
+    codes = explainer.discretizer.discretize(rows[1:]).astype(int)
+    for j in range(N_FEATURES):
+        for k in range(j + 1, N_FEATURES):
+            counts = np.bincount(codes[:, j] * 4 + codes[:, k], minlength=16)
+            assert counts.min() >= 3 and counts.max() <= 5
+    calls.clear()
+    _stratified_rows(explainer, row, 66)
+    assert calls == ["stratified_uniforms"]
+
+
 def test_stratified_values_follow_lime_s_distribution_pooled_over_seeds(data, row):
     """Pooled over seeds, each row has lime's law: bins by frequency, values in-bin normal."""
     pooled = {"lime": [], "stratified": []}
