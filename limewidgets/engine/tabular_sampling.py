@@ -82,10 +82,10 @@ class TabularSampling:
 
         The sequence's first coordinates (the most evenly spread) choose the bins and
         categories, which are what the surrogate sees; the next ones the values inside the
-        bins. Features are assigned to coordinates in a random order. Rows that fit in one
-        orthogonal array (:func:`~limewidgets.engine.sampling.orthogonal_array_uniforms`, 256
-        rows for 22 to 85 columns) take their uniforms from it instead of a Sobol' sequence:
-        at such small budgets it balances every pair of features better (see
+        bins. Features are assigned to coordinates in a random order. Rows that fill more than
+        half of one orthogonal array (:func:`~limewidgets.engine.sampling.orthogonal_array_uniforms`,
+        129 to 256 rows for 22 to 85 columns) take their uniforms from it instead of a Sobol'
+        sequence: at such small budgets it balances every pair of features better (see
         :mod:`limewidgets.engine.sampling`).
         """
         features = self.categorical_features
@@ -97,7 +97,10 @@ class TabularSampling:
         generator = spawn_generator(self.random_state)
         n_draws = len(features)
         n_columns = n_draws + len(value_features)
-        if n_rows <= orthogonal_array_size(n_columns):
+        array_rows = orthogonal_array_size(n_columns)
+        # Only where the rows fill most of one array (measured there); a small fraction of a
+        # large array balances pairs no better than the Sobol' sequence.
+        if array_rows // 2 < n_rows <= array_rows:
             uniforms = orthogonal_array_uniforms(generator, n_rows, n_columns)
         else:
             uniforms = stratified_uniforms(generator, n_rows, n_columns)
