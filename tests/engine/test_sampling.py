@@ -66,15 +66,22 @@ def test_every_column_and_pair_of_columns_is_stratified():
     assert np.bincount(iid[:, 0] * 4 + iid[:, 1], minlength=16).std() > 3
 
 
+def _assert_iid_uniform(rows: np.ndarray) -> None:
+    """The rows (one per randomisation) look like i.i.d. uniform coordinates (lime's law)."""
+    for j in range(rows.shape[1]):
+        assert scipy.stats.kstest(rows[:, j], "uniform").pvalue > 1e-3
+    corr = np.corrcoef(rows.T)[np.triu_indices(rows.shape[1], 1)]
+    assert np.abs(corr).max() < 0.07  # sd of a null correlation here: ~0.018
+    # The quarters of two coordinates: all 16 pairs equally likely.
+    cells = np.floor(rows[:, :2] * 4).astype(int)
+    counts = np.bincount(cells[:, 0] * 4 + cells[:, 1], minlength=16)
+    assert scipy.stats.chisquare(counts).pvalue > 1e-3
+
+
 def test_each_row_alone_is_independent_uniforms():
     """Over many scramblings, a fixed row's coordinates are i.i.d. uniform (lime's law)."""
-    rows = np.array(
-        [stratified_uniforms(np.random.default_rng(seed), 8, 3)[5] for seed in range(3000)]
-    )
-    for j in range(3):
-        assert scipy.stats.kstest(rows[:, j], "uniform").pvalue > 1e-3
-    corr = np.corrcoef(rows.T)[np.triu_indices(3, 1)]
-    assert np.abs(corr).max() < 0.07  # sd of a null correlation here: ~0.018
+    rng = np.random.default_rng
+    _assert_iid_uniform(np.array([stratified_uniforms(rng(s), 8, 3)[5] for s in range(3000)]))
 
 
 def test_wide_draws_are_split_into_blocks(monkeypatch):
@@ -113,14 +120,7 @@ def test_orthogonal_array_balances_every_column_and_pair_of_columns():
 
 def test_orthogonal_array_rows_alone_are_independent_uniforms():
     """Over many randomisations, a fixed row's coordinates are i.i.d. uniform (lime's law)."""
-    rows = np.array(
-        [orthogonal_array_uniforms(np.random.default_rng(seed), 16, 5)[3] for seed in range(3000)]
+    rng = np.random.default_rng
+    _assert_iid_uniform(
+        np.array([orthogonal_array_uniforms(rng(s), 16, 5)[3] for s in range(3000)])
     )
-    for j in range(5):
-        assert scipy.stats.kstest(rows[:, j], "uniform").pvalue > 1e-3
-    corr = np.corrcoef(rows.T)[np.triu_indices(5, 1)]
-    assert np.abs(corr).max() < 0.07  # sd of a null correlation here: ~0.018
-    # The quarters of two coordinates: all 16 pairs equally likely.
-    cells = np.floor(rows[:, :2] * 4).astype(int)
-    counts = np.bincount(cells[:, 0] * 4 + cells[:, 1], minlength=16)
-    assert scipy.stats.chisquare(counts).pvalue > 1e-3
