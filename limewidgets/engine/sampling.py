@@ -27,15 +27,18 @@ spread thinly over all of them. For a model with strong interactions the feature
 become much more precise, but some features it ignores can get somewhat larger (zero-mean)
 spurious weights than with lime's draws (up to about 1.8 times the spread in our tests).
 
-Small budgets on discretized tables. When the rows fill more than half of one randomised
-strength-2 orthogonal array with four levels (:func:`orthogonal_array_uniforms`: 129 to 256 rows
-for 22 to 85 columns), the tabular sampler takes its uniforms from it instead: every pair of columns then
+Small budgets on wide discretized tables. With at least 20 binned or categorical columns, when the
+rows fill more than half of one randomised strength-2 orthogonal array with four levels
+(:func:`orthogonal_array_uniforms`: 129 to 256 rows for 22 to 85 columns), the tabular sampler
+takes its uniforms from it instead: every pair of columns then
 sees each of its 16 pairs of quarters equally often, which a Sobol' sequence this short in this
 many dimensions does not achieve. Measured on breast cancer at 250 queries (40 seeds, agreement
 with lime's converged answer), the efficient design's weight correlation rose from 0.744 to
 0.806 (gradient boosting) and from 0.858 to 0.904 (random forest); with more rows than one
 array holds the Sobol' sequence is as good or better (0.878 against 0.866 at 500), and so it is
-with a small part of one (80 or 130 queries: the same within the standard errors).
+with a small part of one (80 or 130 queries: the same within the standard errors) and with fewer
+columns, whose pairs its first dimensions balance well (the first 13 to 17 of breast cancer's
+columns: 0.964-0.979 against 0.955-0.976).
 """
 
 from __future__ import annotations

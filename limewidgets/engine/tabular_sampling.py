@@ -31,6 +31,13 @@ __all__ = ["TabularSampling"]
 SAMPLING_METHODS = ("gaussian", "lhs")
 
 
+# Fewest binned or categorical columns for which small budgets use an orthogonal array. Measured
+# on breast cancer with gradient boosting at 250 queries (40 seeds, weight correlation with lime's
+# converged answer, array / Sobol'): 13 columns 0.976 / 0.979, 16: 0.964 / 0.966, 17: 0.955 /
+# 0.963, 20: 0.956 / 0.940, 24: 0.964 / 0.945, 30: 0.944 / 0.884; wine's 13: 0.796 / 0.824.
+_ARRAY_MIN_CODES = 20
+
+
 class TabularSampling:
     """Raw-sample drawing of :class:`~limewidgets.engine.tabular.LimeTabularExplainer`.
 
@@ -82,8 +89,9 @@ class TabularSampling:
 
         The sequence's first coordinates (the most evenly spread) choose the bins and
         categories, which are what the surrogate sees; the next ones the values inside the
-        bins. Features are assigned to coordinates in a random order. Rows that fill more than
-        half of one orthogonal array (:func:`~limewidgets.engine.sampling.orthogonal_array_uniforms`,
+        bins. Features are assigned to coordinates in a random order. With at least
+        :data:`_ARRAY_MIN_CODES` binned or categorical columns, rows that fill more than half of
+        one orthogonal array (:func:`~limewidgets.engine.sampling.orthogonal_array_uniforms`,
         129 to 256 rows for 22 to 85 columns) take their uniforms from it instead of a Sobol'
         sequence: at such small budgets it balances every pair of features better (see
         :mod:`limewidgets.engine.sampling`).
@@ -98,9 +106,10 @@ class TabularSampling:
         n_draws = len(features)
         n_columns = n_draws + len(value_features)
         array_rows = orthogonal_array_size(n_columns)
-        # Only where the rows fill most of one array (measured there); a small fraction of a
-        # large array balances pairs no better than the Sobol' sequence.
-        if array_rows // 2 < n_rows <= array_rows:
+        # Only where measured to help: the rows fill most of one array (a small part of a large
+        # array balances pairs no better than the sequence) and there are many binned columns
+        # (few, the sequence's first dimensions, are already well balanced by it).
+        if n_draws >= _ARRAY_MIN_CODES and array_rows // 2 < n_rows <= array_rows:
             uniforms = orthogonal_array_uniforms(generator, n_rows, n_columns)
         else:
             uniforms = stratified_uniforms(generator, n_rows, n_columns)

@@ -709,8 +709,10 @@ def test_stratified_bins_come_in_their_exact_proportions(data, row):
     assert np.abs(joint - np.outer(p, p))[off_diagonal].max() < 0.01  # iid: sd ~0.012
 
 
-def test_small_stratified_budgets_come_from_one_orthogonal_array(data, row, monkeypatch):
-    """33 to 64 rows (most of one array, for these 5 features): every pair of bins balanced."""
+def test_small_stratified_budgets_of_wide_tables_come_from_one_orthogonal_array(
+    data, row, monkeypatch
+):
+    """20 binned features (40 columns): 129 to 256 rows are one array, every pair balanced."""
     import limewidgets.engine.tabular_sampling as tabular_sampling
 
     calls = []
@@ -722,19 +724,24 @@ def test_small_stratified_budgets_come_from_one_orthogonal_array(data, row, monk
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(tabular_sampling, name, spy)
-    explainer = LimeTabularExplainer(data, random_state=0)
-    _, rows = _stratified_rows(explainer, row, 65)
+    wide = np.random.RandomState(1).normal(size=(600, 20))
+    explainer = LimeTabularExplainer(wide, random_state=0)
+    _, rows = _stratified_rows(explainer, wide[0], 257)
     assert calls == ["orthogonal_array_uniforms"]
-    # Quartile bins: each pair of features shows each of its 16 pairs of bins 4 times (up to
-    # the training frequencies' rounding), where independent draws would scatter 0 to 10.
+    # Quartile bins: each pair of features shows each of its 16 pairs of bins 16 times (up to
+    # the training frequencies' rounding), where independent draws would scatter 8 to 24.
     codes = explainer.discretizer.discretize(rows[1:]).astype(int)
-    for j in range(N_FEATURES):
-        for k in range(j + 1, N_FEATURES):
+    for j in range(20):
+        for k in range(j + 1, 20):
             counts = np.bincount(codes[:, j] * 4 + codes[:, k], minlength=16)
-            assert counts.min() >= 3 and counts.max() <= 5
-    for num_samples in (66, 33):  # more rows than the array, or not more than half of it
+            assert counts.min() >= 14 and counts.max() <= 18
+    # More rows than the array, not more than half of it, or a narrow table: the sequence.
+    for table, num_samples in ((wide, 258), (wide, 129), (data, 65)):
         calls.clear()
-        _stratified_rows(explainer, row, num_samples)
+        narrow_or_wide = LimeTabularExplainer(table, random_state=0)
+        narrow_or_wide.explain_instance(
+            table[0], lambda x: classifier(x[:, :5]), num_samples=num_samples, sampler="stratified"
+        )
         assert calls == ["stratified_uniforms"]
 
 
