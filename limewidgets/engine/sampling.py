@@ -27,18 +27,14 @@ spread thinly over all of them. For a model with strong interactions the feature
 become much more precise, but some features it ignores can get somewhat larger (zero-mean)
 spurious weights than with lime's draws (up to about 1.8 times the spread in our tests).
 
-Small budgets on wide discretized tables. With at least 20 binned or categorical columns, when the
-rows fill more than half of one randomised strength-2 orthogonal array with four levels
-(:func:`orthogonal_array_uniforms`: 129 to 256 rows for 22 to 85 columns), the tabular sampler
-takes its uniforms from it instead: every pair of columns then
-sees each of its 16 pairs of quarters equally often, which a Sobol' sequence this short in this
-many dimensions does not achieve. Measured on breast cancer at 250 queries (40 seeds, agreement
-with lime's converged answer), the efficient design's weight correlation rose from 0.744 to
-0.806 (gradient boosting) and from 0.858 to 0.904 (random forest); with more rows than one
-array holds the Sobol' sequence is as good or better (0.878 against 0.866 at 500), and so it is
-with a small part of one (80 or 130 queries: the same within the standard errors) and with fewer
-columns, whose pairs its first dimensions balance well (the first 13 to 17 of breast cancer's
-columns: 0.964-0.979 against 0.955-0.976).
+Small budgets on wide discretized tables. The tabular sampler can take its uniforms from a
+randomised strength-2 orthogonal array with four levels instead (:func:`orthogonal_array_uniforms`:
+256 rows for 22 to 85 columns): every pair of columns then sees each of its 16 pairs of quarters
+equally often, which a Sobol' sequence this short in this many dimensions does not achieve. On
+breast cancer at 250 queries (40 seeds) the efficient design's weight correlation with lime's
+converged answer rose from 0.744 to 0.803 (gradient boosting) and from 0.858 to 0.910 (random
+forest). Where it does so, and why not elsewhere, is measured in
+:mod:`limewidgets.engine.tabular_sampling` (``_ARRAY_MIN_CODES``).
 """
 
 from __future__ import annotations
@@ -224,16 +220,19 @@ def _rao_hamming_array(power: int) -> np.ndarray:
     return array
 
 
+def _array_power(n_columns: int) -> int | None:
+    """The smallest ``k`` whose array has ``n_columns`` columns (``(4**k - 1) / 3``), if built."""
+    return next((k for k in range(1, _MAX_ARRAY_POWER + 1) if (4**k - 1) // 3 >= n_columns), None)
+
+
 def orthogonal_array_size(n_columns: int) -> int:
     """Rows of the orthogonal array :func:`orthogonal_array_uniforms` uses for ``n_columns``.
 
     The smallest ``4**k`` whose array has at least ``n_columns`` columns (``(4**k - 1) / 3``),
     or 0 when that would take more than 1024 rows (over 341 columns).
     """
-    for power in range(1, _MAX_ARRAY_POWER + 1):
-        if (4**power - 1) // 3 >= n_columns:
-            return 4**power
-    return 0
+    power = _array_power(n_columns)
+    return 0 if power is None else 4**power
 
 
 def orthogonal_array_uniforms(
@@ -262,7 +261,8 @@ def orthogonal_array_uniforms(
     -------
     numpy.ndarray of shape (n_rows, n_columns)
     """
-    size = orthogonal_array_size(n_columns)
+    power = _array_power(n_columns)
+    size = 0 if power is None else 4**power
     if n_rows > size:
         raise ValueError(
             f"n_rows must be at most {size} for {n_columns} columns (one orthogonal array); "
@@ -270,7 +270,8 @@ def orthogonal_array_uniforms(
         )
     if n_rows == 0 or n_columns == 0:
         return np.empty((n_rows, n_columns))
-    array = _rao_hamming_array(size.bit_length() // 2)
+    assert power is not None  # without an array, size is 0: any n_rows > 0 raised above
+    array = _rao_hamming_array(power)
     columns = generator.choice(array.shape[1], n_columns, replace=False)
     rows = generator.permutation(size)[:n_rows]
     levels = array[np.ix_(rows, columns)]
