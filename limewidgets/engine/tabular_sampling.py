@@ -40,6 +40,17 @@ SAMPLING_METHODS = ("gaussian", "lhs")
 # within the errors, and at 500 (two arrays) the sequence was better (0.878 against 0.866).
 _ARRAY_MIN_CODES = 20
 
+# Why the Sobol' path draws a bin and the value inside it from one coordinate (a bin's interval of
+# the CDF, rescaled) rather than from two: for one row the pair (bin, position in the bin) of a
+# uniform is a bin with its training frequency and an independent uniform, which is lime's law;
+# across the rows, the values inside every bin are as evenly spread as the coordinate, and the
+# sequence has half the dimensions. Measured against two coordinates (breast cancer, weight
+# correlation with lime's converged answer, efficient sampler, 300 seeds at 500 queries, 100 at
+# 1000 / 2000): gradient boosting 0.880 -> 0.889 (500), 0.938 -> 0.943, 0.965 -> 0.969; random
+# forest 0.943 -> 0.952, 0.968 -> 0.976, 0.983 -> 0.986. With the orthogonal array (250 queries)
+# it did not help (boosting 0.795 -> 0.797, forest 0.904 -> 0.892): there the values keep columns
+# of their own.
+
 
 class TabularSampling:
     """Raw-sample drawing of :class:`~limewidgets.engine.tabular.LimeTabularExplainer`.
@@ -90,14 +101,19 @@ class TabularSampling:
     def _stratified_binned(self, n_rows: int) -> np.ndarray:
         """``n_rows`` raw samples of the discretized path from one stratified sequence.
 
-        The sequence's first coordinates (the most evenly spread) choose the bins and
-        categories, which are what the surrogate sees; the next ones the values inside the
-        bins. Features are assigned to coordinates in a random order. With at least
-        :data:`_ARRAY_MIN_CODES` binned or categorical columns, rows that fill more than half of
-        one orthogonal array (:func:`~limewidgets.engine.sampling.orthogonal_array_uniforms`,
-        129 to 256 rows for 22 to 85 columns) take their uniforms from it instead of a Sobol'
-        sequence: at such small budgets it balances every pair of features better (see
-        :mod:`limewidgets.engine.sampling`).
+        Features are assigned to the sequence's coordinates in a random order; a coordinate's
+        uniform chooses the bin (or category) by inverse CDF of the training frequencies, and
+        the uniform's position inside its bin's interval of the CDF chooses the value inside
+        the bin. Each coordinate of a scrambled Sobol' sequence is evenly spread on its own, so
+        every bin's values are spread evenly over the bin too, and the sequence needs one
+        coordinate per column instead of two. With at least :data:`_ARRAY_MIN_CODES` binned or
+        categorical columns, rows that fill more than half of one orthogonal array
+        (:func:`~limewidgets.engine.sampling.orthogonal_array_uniforms`, 129 to 256 rows for 22
+        to 85 columns) take their uniforms from it instead: at such small budgets it balances
+        every pair of features better (see :mod:`limewidgets.engine.sampling`); the values
+        inside the bins then come from columns of their own (a bin's level of the array says
+        nothing about where in the bin its uniform lies). Either way, every row alone is one
+        of lime's samples in law.
         """
         features = self.categorical_features
         discretizer = self.discretizer
@@ -107,11 +123,14 @@ class TabularSampling:
         value_features = discretizer.undiscretized_features() if own_values else []
         generator = spawn_generator(self.random_state)
         n_draws = len(features)
-        n_columns = n_draws + len(value_features)
-        array_rows = orthogonal_array_size(n_columns)
+        array_rows = orthogonal_array_size(n_draws + len(value_features))
         # Only where measured to help (see _ARRAY_MIN_CODES): many binned columns, rows that fill
         # most of one array.
-        if n_draws >= _ARRAY_MIN_CODES and array_rows // 2 < n_rows <= array_rows:
+        use_array = n_draws >= _ARRAY_MIN_CODES and array_rows // 2 < n_rows <= array_rows
+        draw_column = {feature: j for j, feature in enumerate(features)}
+        coupled = not use_array and all(f in draw_column for f in value_features)
+        n_columns = n_draws if coupled else n_draws + len(value_features)
+        if use_array:
             uniforms = orthogonal_array_uniforms(generator, n_rows, n_columns)
         else:
             uniforms = stratified_uniforms(generator, n_rows, n_columns)
@@ -119,8 +138,33 @@ class TabularSampling:
         codes = self._draw_categories(n_rows, features, uniforms=draw_uniforms)
         if not own_values:
             return discretizer.undiscretize(codes)
-        value_uniforms = uniforms[:, n_draws:][:, generator.permutation(len(value_features))]
+        if coupled:
+            positions = self._position_in_level(features, draw_uniforms)
+            value_uniforms = positions[:, [draw_column[f] for f in value_features]]
+        else:
+            value_uniforms = uniforms[:, n_draws:][:, generator.permutation(len(value_features))]
         return discretizer.undiscretize(codes, uniforms=value_uniforms)
+
+    def _position_in_level(self, features: Sequence[int], uniforms: np.ndarray) -> np.ndarray:
+        """Where each uniform lies in the CDF interval of the value it draws, in ``(0, 1)``.
+
+        ``uniforms[:, j]`` draws a value of ``features[j]`` (:meth:`_draw_categories`); the
+        value is drawn when the uniform falls in the interval ``[F(k - 1), F(k))`` of the
+        column's cumulative frequencies, and its position there, ``(u - F(k - 1)) / p_k``, is a
+        uniform independent of the value drawn.
+        """
+        levels = self._draw_categories(
+            uniforms.shape[0], features, uniforms=uniforms, as_levels=True
+        ).astype(np.intp)
+        _, cdf, _, _ = self._category_tables(tuple(features))
+        edges = np.concatenate(
+            [np.zeros((cdf.shape[0], 1)), cdf, np.ones((cdf.shape[0], 1))], axis=1
+        )
+        columns = np.arange(len(features))[None, :]
+        lower, upper = edges[columns, levels], edges[columns, levels + 1]
+        position = (uniforms - lower) / np.maximum(upper - lower, np.finfo(float).tiny)
+        # Strictly inside (0, 1), where the inverse CDFs of the bins' values are finite.
+        return np.clip(position, 2.0**-60, 1.0 - 2.0**-53, out=position)
 
     def _codes_cover_every_column(self, n_features: int) -> bool:
         """Whether the discretized path's codes (bins and categories) are one per column."""

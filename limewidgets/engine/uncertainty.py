@@ -44,7 +44,7 @@ the replicates' mean pairwise top-k Jaccard (without the bias correction above).
 **Samplers.** ``'lime'`` rows are independent: exact. ``'stratified'`` draws every row from one
 scrambled sequence, which has no independent unit; its rows are treated as independent, which
 overstates its spread (its standard errors come out 1.5-3.5 times too large on the tabular
-benchmark cases, its stability up to 0.2 too low: conservative, see
+benchmark cases, its stability up to 0.25 too low: conservative, see
 ``benchmarks/bench_stability.py``).
 """
 

@@ -709,6 +709,29 @@ def test_stratified_bins_come_in_their_exact_proportions(data, row):
     assert np.abs(joint - np.outer(p, p))[off_diagonal].max() < 0.01  # iid: sd ~0.012
 
 
+def test_stratified_values_are_spread_evenly_inside_every_bin(data, row):
+    """One Sobol' coordinate draws a bin and the value in it: each bin's values are stratified."""
+    explainer = LimeTabularExplainer(data, random_state=0)
+    _, rows = _stratified_rows(explainer, row, 1025)
+    codes = explainer.discretizer.discretize(rows[1:]).astype(int)
+    for f in range(N_FEATURES):
+        table = explainer.discretizer._bin_table([f])
+        for b in range(4):
+            values = np.sort(rows[1:][codes[:, f] == b, f])
+            # The value's position in its bin's truncated normal (its CDF there).
+            cdf = scipy.special.ndtr
+            low = cdf((table.low[b] - table.loc[b]) / table.scale[b])
+            high = cdf((table.high[b] - table.loc[b]) / table.scale[b])
+            position = (cdf((values - table.loc[b]) / table.scale[b]) - low) / (high - low)
+            n = values.size
+            ks = max(
+                np.max(np.arange(1, n + 1) / n - position), np.max(position - np.arange(n) / n)
+            )
+            # One value per 1/n of the bin's mass: KS <= 1/n (independent draws: ~0.9/sqrt(n),
+            # 0.055 here; a second coordinate for the values measured 0.024).
+            assert ks <= 1.5 / n, (f, b, ks)
+
+
 def test_small_stratified_budgets_of_wide_tables_come_from_one_orthogonal_array(
     data, row, monkeypatch
 ):
