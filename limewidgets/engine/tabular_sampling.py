@@ -135,36 +135,40 @@ class TabularSampling:
         else:
             uniforms = stratified_uniforms(generator, n_rows, n_columns)
         draw_uniforms = uniforms[:, :n_draws][:, generator.permutation(n_draws)]
-        codes = self._draw_categories(n_rows, features, uniforms=draw_uniforms)
         if not own_values:
-            return discretizer.undiscretize(codes)
+            return discretizer.undiscretize(
+                self._draw_categories(n_rows, features, uniforms=draw_uniforms)
+            )
         if coupled:
-            positions = self._position_in_level(features, draw_uniforms)
+            codes, positions = self._draw_with_positions(features, draw_uniforms)
             value_uniforms = positions[:, [draw_column[f] for f in value_features]]
         else:
+            codes = self._draw_categories(n_rows, features, uniforms=draw_uniforms)
             value_uniforms = uniforms[:, n_draws:][:, generator.permutation(len(value_features))]
         return discretizer.undiscretize(codes, uniforms=value_uniforms)
 
-    def _position_in_level(self, features: Sequence[int], uniforms: np.ndarray) -> np.ndarray:
-        """Where each uniform lies in the CDF interval of the value it draws, in ``(0, 1)``.
+    def _draw_with_positions(
+        self, features: Sequence[int], uniforms: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_draw_categories` of ``uniforms``, and where each uniform lies in its value's share.
 
-        ``uniforms[:, j]`` draws a value of ``features[j]`` (:meth:`_draw_categories`); the
-        value is drawn when the uniform falls in the interval ``[F(k - 1), F(k))`` of the
-        column's cumulative frequencies, and its position there, ``(u - F(k - 1)) / p_k``, is a
-        uniform independent of the value drawn.
+        ``uniforms[:, j]`` draws value ``k`` of ``features[j]`` when it falls in the interval
+        ``[F(k - 1), F(k))`` of the column's cumulative frequencies; its position there,
+        ``(u - F(k - 1)) / p_k``, is a uniform independent of the value drawn (returned strictly
+        inside ``(0, 1)``, where the bins' inverse CDFs are finite).
         """
         levels = self._draw_categories(
             uniforms.shape[0], features, uniforms=uniforms, as_levels=True
         ).astype(np.intp)
-        _, cdf, _, _ = self._category_tables(tuple(features))
-        edges = np.concatenate(
-            [np.zeros((cdf.shape[0], 1)), cdf, np.ones((cdf.shape[0], 1))], axis=1
-        )
-        columns = np.arange(len(features))[None, :]
-        lower, upper = edges[columns, levels], edges[columns, levels + 1]
-        position = (uniforms - lower) / np.maximum(upper - lower, np.finfo(float).tiny)
-        # Strictly inside (0, 1), where the inverse CDFs of the bins' values are finite.
-        return np.clip(position, 2.0**-60, 1.0 - 2.0**-53, out=position)
+        values, cdf, width, codes_are_values = self._category_tables(tuple(features))
+        entry = levels + np.arange(len(features)) * width
+        codes = levels.astype(float) if codes_are_values else values.take(entry)
+        lower = np.concatenate([np.zeros((cdf.shape[0], 1)), cdf], axis=1)
+        upper = np.concatenate([cdf, np.ones((cdf.shape[0], 1))], axis=1)
+        share = np.maximum(upper - lower, np.finfo(float).tiny)
+        position = uniforms - lower.ravel().take(entry)
+        position /= share.ravel().take(entry)
+        return codes, np.clip(position, 2.0**-60, 1.0 - 2.0**-53, out=position)
 
     def _codes_cover_every_column(self, n_features: int) -> bool:
         """Whether the discretized path's codes (bins and categories) are one per column."""
