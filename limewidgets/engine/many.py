@@ -23,12 +23,14 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from ._shipping import ShippedOnce, ShippingError, shipped_value
 from ._validation import check_callable, check_choice, check_model_output, describe
 from .rows import (
     PendingExplanation,
@@ -164,7 +166,9 @@ def _explain_block(
     """Explain one group of rows, their samples sharing model calls (runs in a worker).
 
     A seed of ``None`` explains the row with the explainer's own stream (``'sequential'``).
+    ``explainer`` and ``classifier_fn`` may come as :class:`ShippedOnce` (sent to a worker).
     """
+    explainer, classifier_fn = shipped_value(explainer), shipped_value(classifier_fn)
     results: list[Any] = [None] * len(indices)
 
     def failed(j: int, err: BaseException) -> None:
@@ -310,13 +314,16 @@ def explain_many(
 
     import joblib
 
+    # Pickled once, not with every group of rows (each joblib task carries its arguments).
+    shipped_explainer = ShippedOnce(explainer, "the explainer")
+    shipped_model = ShippedOnce(classifier_fn, "classifier_fn")
     tasks = (
         joblib.delayed(_explain_block)(
-            explainer,
+            shipped_explainer,
             [rows[i] for i in block],
             list(block),
             [seeds[i] for i in block],
-            classifier_fn,
+            shipped_model,
             kwargs,
             errors,
             keep_samples,
@@ -335,14 +342,24 @@ def explain_many(
             parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
         except ValueError:  # a backend without generators (Ray's): results come all at once
             parallel = joblib.Parallel(n_jobs=n_jobs)
-        for indices, block_results in parallel(tasks):
-            for i, result in zip(indices, block_results, strict=True):
-                if hasattr(result, "classifier_fn"):
-                    result.classifier_fn = classifier_fn
-                results[i] = result
-                done[i] = True
-            if bar is not None:
-                bar.update(len(indices))
+        try:
+            for indices, block_results in parallel(tasks):
+                for i, result in zip(indices, block_results, strict=True):
+                    if hasattr(result, "classifier_fn"):
+                        result.classifier_fn = classifier_fn
+                    results[i] = result
+                    done[i] = True
+                if bar is not None:
+                    bar.update(len(indices))
+        except pickle.PicklingError as err:
+            # The backend reports an unpicklable model as "could not pickle the task" (the
+            # cause only as a remote traceback): say which argument, and what to do instead.
+            for shipped in (shipped_model, shipped_explainer):
+                try:
+                    shipped.payload()
+                except ShippingError as unpicklable:
+                    raise unpicklable from err
+            raise
     finally:
         if bar is not None:
             bar.close()
