@@ -118,6 +118,40 @@ def test_orthogonal_array_balances_every_column_and_pair_of_columns():
                 assert np.all(np.bincount(pairs[:, j, k], minlength=16) == n // 16)
 
 
+def _dependent_triples(levels: np.ndarray) -> int:
+    """Triples of columns whose joint values take 16 of their 64 combinations (one is a
+    function of the other two), counted by brute force."""
+    n_columns = levels.shape[1]
+    count = 0
+    for i in range(n_columns):
+        for j in range(i + 1, n_columns):
+            pair = levels[:, i] * 4 + levels[:, j]
+            for k in range(j + 1, n_columns):
+                count += np.unique(pair * 4 + levels[:, k]).size < 64
+    return count
+
+
+def test_orthogonal_array_columns_come_in_an_order_of_few_aliased_triples():
+    """The first columns of the 256-row array alias far fewer interactions than random ones."""
+    array = sampling._rao_hamming_array(4).astype(int)
+    order = sampling._low_aberration_order(4)
+    assert sorted(order.tolist()) == list(range(85))
+    rng = np.random.default_rng(0)
+    for k in (20, 30):
+        ours = _dependent_triples(array[:, order[:k]])
+        drawn = [
+            _dependent_triples(array[:, rng.choice(85, k, replace=False)]) for _ in range(8)
+        ]
+        # 20 columns: 18 against 44 on average; 30: 96 against 148 (min 132 over 200 draws).
+        assert ours <= 0.7 * min(drawn), (k, ours, drawn)
+    # The uniforms use that order: their quarters are the array's columns, relabelled.
+    u = orthogonal_array_uniforms(np.random.default_rng(1), 256, 30)
+    quarters = np.floor(u * 4).astype(int)
+    assert _dependent_triples(quarters) == _dependent_triples(array[:, order[:30]])
+    # Power 5 (1024 rows, 341 columns): a permutation of the columns as well.
+    assert sorted(sampling._low_aberration_order(5).tolist()) == list(range(341))
+
+
 def test_orthogonal_array_rows_alone_are_independent_uniforms():
     """Over many randomisations, a fixed row's coordinates are i.i.d. uniform (lime's law)."""
     rng = np.random.default_rng
