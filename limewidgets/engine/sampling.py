@@ -250,9 +250,7 @@ def _low_aberration_order(power: int) -> np.ndarray:
     others = np.empty((n_columns, n_columns, 3), dtype=np.intp)
     for t, scalar in enumerate((1, 2, 3)):
         combined = points[:, None, :] ^ _GF4_PRODUCT[scalar][points[None, :, :]]
-        leading = np.take_along_axis(
-            combined, (combined != 0).argmax(axis=2)[:, :, None], axis=2
-        )
+        leading = np.take_along_axis(combined, (combined != 0).argmax(axis=2)[:, :, None], axis=2)
         normalised = _GF4_PRODUCT[_GF4_INVERSE[leading], combined]
         others[:, :, t] = column_of_code[normalised.astype(np.intp) @ code_of]
     order = [0]

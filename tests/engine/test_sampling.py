@@ -139,9 +139,7 @@ def test_orthogonal_array_columns_come_in_an_order_of_few_aliased_triples():
     rng = np.random.default_rng(0)
     for k in (20, 30):
         ours = _dependent_triples(array[:, order[:k]])
-        drawn = [
-            _dependent_triples(array[:, rng.choice(85, k, replace=False)]) for _ in range(8)
-        ]
+        drawn = [_dependent_triples(array[:, rng.choice(85, k, replace=False)]) for _ in range(8)]
         # 20 columns: 18 against 44 on average; 30: 96 against 148 (min 132 over 200 draws).
         assert ours <= 0.7 * min(drawn), (k, ours, drawn)
     # The uniforms use that order: their quarters are the array's columns, relabelled.
