@@ -37,7 +37,8 @@ grows with the number of rows (100 / 500 / 2000 tabular rows; the 2000-row point
 only with ``--full``). The scaling figure is written to ``--figure``.
 
 Run ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_many.py`` (about 15
-minutes on 2 cores; ``--quick`` for a small smoke run).
+minutes on 2 cores; ``--quick`` for a small smoke run; ``--cases --shipping-ab 5`` for only the
+comparison of shipping the explainer and model once per run against once per task).
 """
 
 from __future__ import annotations
@@ -310,6 +311,47 @@ def model_share(run: Callable[[TimedModel], Any], model: Callable) -> tuple[floa
     return wall, timed.seconds, timed.calls
 
 
+def shipping_ab(training, names, model, rows, rounds: int) -> dict[str, dict[str, float]]:
+    """``n_jobs=2`` with the explainer and model shipped once per run vs once per task.
+
+    The per-task variant replaces :class:`limewidgets.engine._shipping.ShippedOnce` by the bare
+    objects, which joblib then pickles with every group of rows (what ``explain_many`` did
+    before). Interleaved rounds; reported: best and median wall time, median CPU time of this
+    process (the driver: loky pickles tasks and unpickles results in its threads).
+    """
+    from limewidgets import LimeTabularExplainer
+    from limewidgets.engine import many
+
+    shipped_once = many.ShippedOnce
+    variants: dict[str, Any] = {
+        "once per task": lambda value, name: value,
+        "once per run": shipped_once,
+    }
+    explainer = LimeTabularExplainer(training, feature_names=names, random_state=0)
+    kwargs = dict(n_jobs=2, num_samples=TABULAR_SAMPLES, progress_bar=False, sampler="lime")
+    explainer.explain_many(rows[:40], model, **kwargs)  # start loky's workers
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    try:
+        for _ in range(rounds):
+            for name, wrapper in variants.items():
+                many.ShippedOnce = wrapper
+                wall, cpu = time.perf_counter(), time.process_time()
+                explainer.explain_many(rows, model, **kwargs)
+                samples[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    finally:
+        many.ShippedOnce = shipped_once
+    print(f"\nShipping the explainer and model, {len(rows)} rows, n_jobs=2, {rounds} rounds")
+    print("| shipped | best wall (s) | median wall (s) | median driver CPU (s) |")
+    print("|---|---:|---:|---:|")
+    out = {}
+    for name, values in samples.items():
+        walls, cpus = np.array(values).T
+        out[name] = {"best": float(walls.min()), "median": float(np.median(walls)),
+                     "driver_cpu": float(np.median(cpus))}  # fmt: skip
+        print(f"| {name} | {walls.min():.2f} | {np.median(walls):.2f} | {np.median(cpus):.2f} |")
+    return out
+
+
 # ------------------------------------------------------------------ report
 def table(title: str, n_rows: int, times: dict[str, float], cpu: dict[str, float]) -> list[dict]:
     lime = times["lime loop"]
@@ -388,6 +430,13 @@ def main(argv: list[str] | None = None) -> dict:
         / "bench_many_scaling.png",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument(
+        "--shipping-ab",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="also time n_jobs=2 with the explainer and model shipped once per run vs per task",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.images, args.repeat, args.scaling = 40, 6, 1, [20, 40]
@@ -406,6 +455,11 @@ def main(argv: list[str] | None = None) -> dict:
         run_tabular(args, backends, results)
     if "image" in args.cases:
         run_image(args, backends, results)
+    if args.shipping_ab:
+        training, names, forest, rows = tabular_case(args.rows)
+        results["shipping"] = shipping_ab(
+            training, names, forest.predict_proba, rows, args.shipping_ab
+        )
     results["load_after"] = os.getloadavg()
     print(f"\nload average after: {os.getloadavg()[0]:.1f} (1 minute)")
     if args.json is not None:
