@@ -49,6 +49,7 @@ from ._validation import check_choice
 __all__ = [
     "SAMPLERS",
     "check_sampler",
+    "inside_unit_interval",
     "orthogonal_array_size",
     "orthogonal_array_uniforms",
     "resolve_sampler",
@@ -188,8 +189,15 @@ def stratified_uniforms(
             block *= 2.0**-bits
     if not continuous:
         return out
-    # Keep strictly inside (0, 1), where inverse CDFs are finite.
-    return np.clip(out, 2.0**-60, 1.0 - 2.0**-53, out=out)
+    return inside_unit_interval(out)
+
+
+def inside_unit_interval(uniforms: np.ndarray) -> np.ndarray:
+    """``uniforms`` clipped in place to ``[2**-60, 1 - 2**-53]``, strictly inside ``(0, 1)``.
+
+    Inverse CDFs (``ndtri`` and the bins' truncated normals) are finite there.
+    """
+    return np.clip(uniforms, 2.0**-60, 1.0 - 2.0**-53, out=uniforms)
 
 
 # GF(4) = {0, 1, x, x + 1}, coded 0..3 by the bits of the polynomial (modulo x**2 + x + 1):
@@ -240,19 +248,19 @@ def _low_aberration_order(power: int) -> np.ndarray:
     """
     array = _rao_hamming_array(power)
     n_columns = array.shape[1]
-    # Column k is the map a -> a . c_k; its values at the unit vectors are c_k itself.
-    unit_rows = 4 ** np.arange(power)[::-1]
-    points = array[unit_rows].T  # (n_columns, power): c_k, first non-zero coordinate 1
-    code_of = 4 ** np.arange(power)[::-1]
+    # Row r of the array is the vector whose base-4 digits are r's, so the rows of the unit
+    # vectors are these place values; column k (the map a -> a . c_k) there reads c_k itself.
+    place_values = 4 ** np.arange(power)[::-1]
+    points = array[place_values].T  # (n_columns, power): c_k, first non-zero coordinate 1
     column_of_code = np.full(4**power, -1, dtype=np.intp)
-    column_of_code[points.astype(np.intp) @ code_of] = np.arange(n_columns)
+    column_of_code[points.astype(np.intp) @ place_values] = np.arange(n_columns)
     # others[i, j]: the three other columns on the line through columns i and j (i != j).
     others = np.empty((n_columns, n_columns, 3), dtype=np.intp)
     for t, scalar in enumerate((1, 2, 3)):
         combined = points[:, None, :] ^ _GF4_PRODUCT[scalar][points[None, :, :]]
         leading = np.take_along_axis(combined, (combined != 0).argmax(axis=2)[:, :, None], axis=2)
         normalised = _GF4_PRODUCT[_GF4_INVERSE[leading], combined]
-        others[:, :, t] = column_of_code[normalised.astype(np.intp) @ code_of]
+        others[:, :, t] = column_of_code[normalised.astype(np.intp) @ place_values]
     order = [0]
     placed = np.zeros(n_columns, dtype=bool)
     placed[0] = True
@@ -326,6 +334,4 @@ def orthogonal_array_uniforms(
     levels = array[np.ix_(rows, columns)]
     relabel = np.argsort(generator.random((n_columns, 4)), axis=1)
     levels = relabel[np.arange(n_columns)[None, :], levels]
-    uniforms = (levels + generator.random((n_rows, n_columns))) / 4.0
-    # Keep strictly inside (0, 1), where inverse CDFs are finite.
-    return np.clip(uniforms, 2.0**-60, 1.0 - 2.0**-53, out=uniforms)
+    return inside_unit_interval((levels + generator.random((n_rows, n_columns))) / 4.0)

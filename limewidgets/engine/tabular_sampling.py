@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .discretize import BaseDiscretizer, stats_lookup
 from .sampling import (
+    inside_unit_interval,
     orthogonal_array_size,
     orthogonal_array_uniforms,
     spawn_generator,
@@ -168,7 +169,7 @@ class TabularSampling:
         share = np.maximum(upper - lower, np.finfo(float).tiny)
         position = uniforms - lower.ravel().take(entry)
         position /= share.ravel().take(entry)
-        return codes, np.clip(position, 2.0**-60, 1.0 - 2.0**-53, out=position)
+        return codes, inside_unit_interval(position)
 
     def _codes_cover_every_column(self, n_features: int) -> bool:
         """Whether the discretized path's codes (bins and categories) are one per column."""
