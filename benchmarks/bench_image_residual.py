@@ -1,0 +1,216 @@
+"""Why the image case gains about 2x, not 4x: the even and odd parts of lime's residual.
+
+For the ``image-mlp`` case of :mod:`bench_efficiency` this measures, with the model itself (no
+limewidgets estimator involved), how far any design of keep-masks can take lime's estimator.
+
+lime's converged surrogate ``b + beta . z`` is the kernel-weighted least-squares fit of the
+model ``f`` over fair-coin masks ``z``; what it leaves is the residual ``r = f - b - beta . z``.
+Split ``r`` by the complement ``z -> 1 - z`` into an even part ``(r(z) + r(1 - z)) / 2`` (pairwise
+interactions, ...) and an odd part ``(r(z) - r(1 - z)) / 2`` (three-way interactions, ...). With
+independent masks (lime) the error of the fitted weights comes from both parts. A folded design
+(each mask followed by its complement, what ``sampler='efficient'`` draws for images) cancels
+the even part in every pair, but a pair carries the odd part twice, so the odd part is
+estimated from half as many independent rows. Its best gain over independent masks is
+therefore about ``E[w r^2] / (2 E[w r_odd^2])`` unless the odd part itself is modelled.
+
+Printed:
+
+- the weighted variance of the two parts (``--masks`` masks and as many complements);
+- the relative squared error ``|beta_hat - beta|^2 / |beta|^2`` of lime's weighted ridge at 250
+  queries on lime's masks, on the folded design and on a randomised regular (unfolded) two-level
+  design, for the model's outputs and for the linear part plus only the even or only the odd
+  part of the residual (``--seeds`` seeds), and lime's error at 1000 queries;
+- how much of the odd part's nonlinear variance small odd networks ``sum_k v_k tanh(u_k . x)``
+  (the shape a control variate would need) explain when fitted on 20 000 mask pairs.
+
+Run ``python benchmarks/bench_image_residual.py`` (about 5 minutes; ``--quick`` for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _efficiency_cases as ec  # noqa: E402
+
+from limewidgets.engine.efficient_designs import folded_hadamard_masks  # noqa: E402
+
+
+class MaskedModel:
+    """The case's model as a function of keep-masks (hidden superpixels black, as the case)."""
+
+    def __init__(self) -> None:
+        case = ec.get_case("image-mlp")
+        image, segments = ec._image_case()
+        self.model, self.label = case.model, case.label
+        ids = np.unique(segments)
+        self.n_features = ids.size
+        # The model reads a strided subsample of the image: masking only those pixels gives it
+        # the same input at a fraction of the cost.
+        step = max(1, min(image.shape[:2]) // 64)
+        self.pixels = image[::step, ::step].astype(np.float32)
+        self.segment_of_pixel = np.searchsorted(ids, segments)[::step, ::step]
+
+    def __call__(self, masks: np.ndarray, chunk: int = 4000) -> np.ndarray:
+        out = np.empty(len(masks))
+        for start in range(0, len(masks), chunk):
+            keep = masks[start : start + chunk].astype(np.float32)[:, self.segment_of_pixel]
+            out[start : start + chunk] = self.model(self.pixels[None] * keep[..., None])[
+                :, self.label
+            ]
+        return out
+
+
+def kernel_weights(masks: np.ndarray) -> np.ndarray:
+    """lime's image kernel: cosine distance to the all-ones mask, width 0.25."""
+    kept = masks.sum(axis=1)
+    distance = np.where(kept > 0, 1.0 - np.sqrt(kept / masks.shape[1]), 1.0)
+    return np.sqrt(np.exp(-(distance**2) / 0.25**2))
+
+
+def weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
+    """lime's surrogate weights: ridge with an intercept, sample weights ``w``."""
+    total = w.sum()
+    xc = (x - w @ x / total) * np.sqrt(w)[:, None]
+    yc = (y - w @ y / total) * np.sqrt(w)
+    return np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ yc)
+
+
+def regular_masks(generator: np.random.Generator, n_rows: int, n_features: int) -> np.ndarray:
+    """Rows of a randomised regular two-level design of 256 runs (random columns, not folded)."""
+    n_bits = 8
+    runs = np.arange(2**n_bits)
+    columns = generator.choice(np.arange(1, 2**n_bits), n_features, replace=False)
+    both = runs[:, None] & columns[None, :]
+    parity = np.zeros(both.shape, dtype=np.int64)
+    for bit in range(n_bits):
+        parity ^= (both >> bit) & 1
+    masks = (parity ^ generator.integers(0, 2, n_features)[None, :]).astype(bool)
+    return masks[generator.permutation(runs.size)][:n_rows]
+
+
+def odd_network_share(f: MaskedModel, n_pairs: int, units: list[int], seed: int) -> dict:
+    """Share of the odd part's nonlinear variance that small odd networks explain (held out)."""
+    generator = np.random.default_rng(seed)
+    d = f.n_features
+
+    def pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+        masks = generator.random((n, d)) < 0.5
+        return 2.0 * masks - 1.0, (f(masks) - f(~masks)) / 2.0
+
+    x, odd = pairs(n_pairs)
+    x_test, odd_test = pairs(max(2000, n_pairs // 2))
+    linear = np.linalg.solve(x.T @ x + np.eye(d), x.T @ odd)
+    nonlinear = np.mean((odd_test - x_test @ linear) ** 2)
+    shares = {}
+    for k in units:
+
+        def loss(params: np.ndarray, k: int = k) -> tuple[float, np.ndarray]:
+            u, v = params[: k * d].reshape(d, k), params[k * d :]
+            hidden = np.tanh(x @ u)
+            err = hidden @ v - odd
+            grad_v = hidden.T @ err / len(x) + 1e-5 * v
+            grad_u = x.T @ (err[:, None] * v[None, :] * (1 - hidden**2)) / len(x) + 1e-5 * u
+            value = 0.5 * np.mean(err**2) + 0.5e-5 * (np.sum(u**2) + np.sum(v**2))
+            return value, np.concatenate([grad_u.ravel(), grad_v])
+
+        start = np.concatenate(
+            [generator.standard_normal(d * k) * 0.02, generator.standard_normal(k) * 0.1]
+        )
+        fitted = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 3000}).x
+        u, v = fitted[: k * d].reshape(d, k), fitted[k * d :]
+        shares[k] = 1.0 - np.mean((odd_test - np.tanh(x_test @ u) @ v) ** 2) / nonlinear
+    return shares
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--masks", type=int, default=200_000, help="masks for lime's limit")
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--pairs", type=int, default=20_000, help="pairs for the odd networks")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.masks, args.seeds, args.pairs = 20_000, 3, 2000
+
+    f = MaskedModel()
+    d = f.n_features
+    generator = np.random.default_rng(0)
+    masks = generator.random((args.masks, d)) < 0.5
+    outputs, weights = f(masks), kernel_weights(masks)
+    beta = weighted_ridge(masks.astype(float), outputs, weights, alpha=0.0)
+    intercept = weights @ (outputs - masks @ beta) / weights.sum()
+    reference = ec.reference("image-mlp")
+    ids = np.unique(ec._image_case()[1])
+    cached = np.array([reference.get(int(i), 0.0) for i in ids])
+    print(
+        f"{d} superpixels; lime's limit from {args.masks} masks: correlation with the cached "
+        f"converged reference {np.corrcoef(beta, cached)[0, 1]:.4f}"
+    )
+
+    def residual(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y = f(m)
+        r = y - intercept - m @ beta
+        r_complement = f(~m) - intercept - (~m) @ beta
+        return y, (r + r_complement) / 2.0, (r - r_complement) / 2.0
+
+    split = masks[: min(args.masks, 50_000)]
+    _, even, odd = residual(split)
+    w = kernel_weights(split)
+    even_var, odd_var = (w @ even**2) / w.sum(), (w @ odd**2) / w.sum()
+    print(
+        f"weighted variance: outputs {np.cov(outputs, aweights=weights):.5f}, residual "
+        f"{even_var + odd_var:.5f} = even {even_var:.5f} + odd {odd_var:.5f}; a folded design's "
+        f"best gain over independent masks, (even + odd) / (2 odd): "
+        f"{(even_var + odd_var) / (2 * odd_var):.2f}"
+    )
+
+    designs = {
+        "lime's masks": lambda g, n: g.random((n, d)) < 0.5,
+        "folded (efficient)": lambda g, n: folded_hadamard_masks(g, n, d)[0],
+        "regular, unfolded": lambda g, n: regular_masks(g, n, d),
+    }
+    print(
+        "\n| design | queries | error, outputs | error, linear + even part | "
+        "error, linear + odd part | correlation |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    results: dict = {"even": even_var, "odd": odd_var, "designs": {}}
+    for name, budget in [(n, 250) for n in designs] + [("lime's masks", 1000)]:
+        errors = []
+        for seed in range(args.seeds):
+            g = np.random.default_rng(100 + seed)
+            m = np.vstack([np.ones((1, d), dtype=bool), designs[name](g, budget - 1)])
+            y, even_part, odd_part = residual(m)
+            x, w = m.astype(float), kernel_weights(m)
+            linear = intercept + x @ beta
+            row = []
+            for target in (y, linear + even_part, linear + odd_part):
+                fit = weighted_ridge(x, target, w, alpha=1.0)
+                row.append(np.sum((fit - beta) ** 2) / np.sum(beta**2))
+            row.append(np.corrcoef(weighted_ridge(x, y, w, 1.0), beta)[0, 1])
+            errors.append(row)
+        mean = np.mean(errors, axis=0)
+        results["designs"][f"{name} @ {budget}"] = mean.tolist()
+        print(
+            f"| {name} | {budget} | {mean[0]:.4f} | {mean[1]:.4f} | {mean[2]:.4f} | {mean[3]:.4f} |"
+        )
+
+    shares = odd_network_share(f, args.pairs, [1, 2, 4, 8], seed=5)
+    results["odd_networks"] = shares
+    print(
+        f"\nOdd part's nonlinear variance explained by odd tanh networks fitted on {args.pairs} "
+        "pairs (held out): "
+        + ", ".join(f"{k} unit{'s' if k > 1 else ''} {share:.2f}" for k, share in shares.items())
+    )
+    return results
+
+
+if __name__ == "__main__":
+    main()
