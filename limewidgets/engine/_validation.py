@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
 from sklearn.utils import check_random_state as _sk_check_random_state
@@ -235,3 +235,49 @@ def class_names_for(class_names: Any, n_classes: int, model_name: str = "classif
             "columns; give one name per class"
         )
     return names
+
+
+#: Attributes of an explanation (lime's API) that users sometimes look up on the explainer.
+EXPLANATION_ATTRIBUTES = frozenset(
+    {
+        "as_list",
+        "as_map",
+        "as_html",
+        "as_pyplot_figure",
+        "show_in_notebook",
+        "save_to_file",
+        "get_image_and_mask",
+        "local_exp",
+        "top_labels",
+        "available_labels",
+        "intercept",
+        "score",
+        "local_pred",
+        "weight_std",
+        "stability",
+        "num_queries",
+    }
+)
+
+
+class ExplanationAttributeHint:
+    """Says where an explanation's method is when it is looked up on an explainer.
+
+    lime's tutorials are copied with ``explainer.get_image_and_mask(...)`` where lime (and this
+    package) has ``explanation.get_image_and_mask(...)``: the ``AttributeError`` says so instead of
+    only naming the attribute. Any other missing attribute gets Python's usual message.
+    """
+
+    # Defined for the interpreter only: to a type checker every attribute would exist.
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only called when normal lookup fails; it must not read attributes of ``self`` (it also
+            # runs on half-built objects, e.g. while unpickling).
+            if name in EXPLANATION_ATTRIBUTES:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}: {name} belongs to "
+                    f"the explanation that explain_instance returns, e.g. "
+                    f"explanation = explainer.explain_instance(...); explanation.{name}"
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

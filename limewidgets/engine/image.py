@@ -24,6 +24,7 @@ import numpy as np
 from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
+    ExplanationAttributeHint,
     HideColor,
     RandomStateLike,
     check_callable,
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 
-class LimeImageExplainer(ExplainManyMixin):
+class LimeImageExplainer(ExplainManyMixin, ExplanationAttributeHint):
     """Explain an image classifier's prediction with superpixel LIME (lime-compatible).
 
     Parameters

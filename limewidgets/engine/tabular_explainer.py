@@ -14,6 +14,7 @@ from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
     MODES,
+    ExplanationAttributeHint,
     RandomStateLike,
     check_callable,
     check_choice,
@@ -54,7 +55,7 @@ from .uncertainty import check_stability_k
 __all__ = ["LimeTabularExplainer"]
 
 
-class LimeTabularExplainer(ExplainManyMixin, TabularSampling):
+class LimeTabularExplainer(ExplainManyMixin, TabularSampling, ExplanationAttributeHint):
     """Explains predictions on tabular data (lime 0.2.0.1-compatible).
 
     Continuous features are perturbed by sampling bins (``discretize_continuous=True``) or

@@ -21,6 +21,7 @@ from . import html as html_view
 from ._finish import check_top_labels, finish_explanation
 from ._validation import (
     FEATURE_SELECTION_METHODS,
+    ExplanationAttributeHint,
     RandomStateLike,
     check_callable,
     check_choice,
@@ -222,7 +223,7 @@ class TextExplanation(Explanation):
         return self.domain_mapper.indexed_string
 
 
-class LimeTextExplainer(ExplainManyMixin):
+class LimeTextExplainer(ExplainManyMixin, ExplanationAttributeHint):
     """Explains text classifiers by removing words and fitting a weighted linear model.
 
     Compatible with ``lime.lime_text.LimeTextExplainer`` (lime 0.2.0.1), with the model queried

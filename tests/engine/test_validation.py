@@ -80,3 +80,27 @@ def test_small_checks():
     assert isinstance(check_random_state(np.random.default_rng(0)), np.random.RandomState)
     with pytest.raises(TypeError, match="random_state"):
         check_random_state("seed")
+
+
+def test_an_explanation_method_looked_up_on_the_explainer_says_where_it_is():
+    import copy
+    import pickle
+
+    from limewidgets.lime.lime_image import LimeImageExplainer
+    from limewidgets.lime.lime_tabular import LimeTabularExplainer
+    from limewidgets.lime.lime_text import LimeTextExplainer
+
+    tabular = LimeTabularExplainer(np.arange(40.0).reshape(10, 4), random_state=0)
+    for explainer in (LimeImageExplainer(), LimeTextExplainer(), tabular):
+        name = type(explainer).__name__
+        with pytest.raises(AttributeError, match=r"get_image_and_mask belongs to the explanation"):
+            explainer.get_image_and_mask(0)
+        with pytest.raises(AttributeError, match=rf"^'{name}' object has no attribute 'as_list': "):
+            explainer.as_list()
+        assert not hasattr(explainer, "show_in_notebook")
+        # Any other missing attribute: Python's usual message, nothing more.
+        with pytest.raises(AttributeError, match=rf"^'{name}' object has no attribute 'nope'$"):
+            explainer.nope  # noqa: B018
+    # The hook must not get in the way of copying and pickling.
+    restored = pickle.loads(pickle.dumps(tabular))
+    assert copy.deepcopy(tabular).feature_names == restored.feature_names == tabular.feature_names
