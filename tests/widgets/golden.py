@@ -33,6 +33,12 @@ from limewidgets import (
     TextExplanationWidget,
 )
 
+#: lime's sampler, whose estimate is float64 throughout: the efficient sampler's cheap model forms
+#: its normal equations in single precision, whose rounding depends on the machine's BLAS kernels
+#: (weights moved by up to 6e-5 relative between two machines), and these fixtures are compared to
+#: 1e-9. What the fixtures pin (rules, estimates from weights, masks) does not depend on the sampler.
+SAMPLER = "lime"
+
 FIXTURE = Path(__file__).resolve().parents[2] / "js" / "tests" / "fixtures" / "semantics.json"
 
 # Texts of the live panel's status line (js/src/logic.js liveStatus), for the cases below.
@@ -107,20 +113,25 @@ def tabular_cases() -> tuple[list[dict], list[dict]]:
     rule_cases, estimate_cases = [], []
     # Rules only (no widget): sampling around the instance, and sparse data (scaled, not centred).
     explainer = _tabular_explainers(data, labels)["around instance"]
-    explanation = explainer.explain_instance(data[5], model, num_samples=200)
+    explanation = explainer.explain_instance(data[5], model, num_samples=200, sampler=SAMPLER)
     rule_cases.append(_rule_case("around instance", data, explanation.perturbation, data[5]))
     rng = np.random.RandomState(4)
     dense = rng.uniform(0.5, 2.0, size=(200, 5)) * (rng.uniform(size=(200, 5)) < 0.5)
     sparse = LimeTabularExplainer(sp.csr_matrix(dense), mode="regression", random_state=0)
     explanation = sparse.explain_instance(
-        sp.csr_matrix(dense[3]), lambda x: np.asarray(x.sum(axis=1)).ravel(), num_samples=100
+        sp.csr_matrix(dense[3]),
+        lambda x: np.asarray(x.sum(axis=1)).ravel(),
+        num_samples=100,
+        sampler=SAMPLER,
     )
     rule_cases.append(_rule_case("sparse", dense, explanation.perturbation, dense[3]))
     for name, explainer in _tabular_explainers(data, labels).items():
         if name in ("around instance", "sparse"):
             continue
         instance = data[5]
-        explanation = explainer.explain_instance(instance, model, num_samples=200, top_labels=2)
+        explanation = explainer.explain_instance(
+            instance, model, num_samples=200, top_labels=2, sampler=SAMPLER
+        )
         widget = TabularExplanationWidget(explanation, threaded=False)
         rules = [entry["rule"] for entry in widget.features]
         rows = _rule_rows(data, rules, instance)
@@ -140,7 +151,7 @@ def tabular_cases() -> tuple[list[dict], list[dict]]:
     target = data[:, 0] * 2.0 - data[:, 3]
     regression = LimeTabularExplainer(data, mode="regression", **{"random_state": 0})
     explanation = regression.explain_instance(
-        data[7], Ridge().fit(data, target).predict, num_samples=200
+        data[7], Ridge().fit(data, target).predict, num_samples=200, sampler=SAMPLER
     )
     widget = TabularExplanationWidget(explanation, threaded=False)
     rules = [entry["rule"] for entry in widget.features]
@@ -171,7 +182,7 @@ def _text_explanation() -> Any:
     model = make_pipeline(CountVectorizer(), LogisticRegression()).fit(docs, labels).predict_proba
     explainer = LimeTextExplainer(class_names=["negative", "positive"], random_state=0)
     return explainer.explain_instance(
-        "the plot was good but the music was awful and bad", model, num_samples=200
+        "the plot was good but the music was awful and bad", model, num_samples=200, sampler=SAMPLER
     )
 
 
@@ -191,6 +202,7 @@ def _image_widget() -> ImageExplanationWidget:
         model,
         top_labels=2,
         num_samples=150,
+        sampler=SAMPLER,
         segmentation_fn=lambda _: segments,
         progress_bar=False,
     )
