@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ._threads import with_single_threaded_blas
 from ._validation import check_positive_int, describe
 from .base import LimeBase
 from .efficient import SampleDesign, estimate, lime_design
@@ -148,6 +149,7 @@ def resolve_class_names(
     return names
 
 
+@with_single_threaded_blas
 def finish_explanation(
     explanation: Explanation,
     base: LimeBase,

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge, lars_path
 from sklearn.metrics import pairwise_distances
 
+from ._threads import with_single_threaded_blas
 from ._validation import (
     FEATURE_SELECTION_METHODS,
     RandomStateLike,
@@ -83,6 +84,7 @@ def make_kernel_fn(
     return BoundKernel(base, kernel_width)
 
 
+@with_single_threaded_blas
 def distances_to_first(data: Any, metric: str = "cosine") -> np.ndarray:
     """Distance of every row of ``data`` to its first row.
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._threads import with_single_threaded_blas
 from .efficient import ControlVariate, Levels, SampleDesign
 from .sampling import stratified_uniforms
 
@@ -181,6 +182,7 @@ def _pool_size(n_rows: int, n_features: int) -> int:
     return int(max(2 * n_rows, min(wanted, 4_000_000 // max(n_features, 1))))
 
 
+@with_single_threaded_blas
 def image_design(
     generator: np.random.Generator,
     num_samples: int,
@@ -209,6 +211,7 @@ def image_design(
     return data, design
 
 
+@with_single_threaded_blas
 def text_design(
     generator: np.random.Generator,
     num_samples: int,
@@ -309,6 +312,7 @@ def one_hot_levels(codes: np.ndarray) -> Levels:
     return Levels.from_columns(renumber[positions], int(used.sum()))
 
 
+@with_single_threaded_blas
 def tabular_design(
     draw: Callable[[int], np.ndarray],
     to_interpretable: Callable[[np.ndarray], np.ndarray],

@@ -25,12 +25,14 @@ import math
 import numbers
 import pickle
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._shipping import ShippedOnce, ShippingError, shipped_value
+from ._threads import single_threaded_blas
 from ._validation import check_callable, check_choice, check_model_output, describe
 from .rows import (
     PendingExplanation,
@@ -234,6 +236,17 @@ def _explain_block(
     return indices, results
 
 
+def _runs_in_threads() -> bool:
+    """Whether the active joblib backend runs its tasks in threads of this process."""
+    try:
+        from joblib.parallel import get_active_backend
+
+        backend, _ = get_active_backend()
+    except Exception:  # an old or unusual joblib: assume worker processes
+        return False
+    return bool(getattr(backend, "uses_threads", False))
+
+
 def _effective_workers(n_jobs: int | None) -> int:
     """How many workers ``joblib.Parallel(n_jobs)`` would use in the active backend (>= 1)."""
     import joblib
@@ -342,15 +355,20 @@ def explain_many(
             parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
         except ValueError:  # a backend without generators (Ray's): results come all at once
             parallel = joblib.Parallel(n_jobs=n_jobs)
+        # Threads of this process share its BLAS setting, and threadpoolctl lets only one thread
+        # (the caller's) change it: one BLAS thread for the whole run, as in loky's, Dask's and
+        # Ray's worker processes (the same explanations as there, and no oversubscription).
+        blas = single_threaded_blas() if _runs_in_threads() else nullcontext()
         try:
-            for indices, block_results in parallel(tasks):
-                for i, result in zip(indices, block_results, strict=True):
-                    if hasattr(result, "classifier_fn"):
-                        result.classifier_fn = classifier_fn
-                    results[i] = result
-                    done[i] = True
-                if bar is not None:
-                    bar.update(len(indices))
+            with blas:
+                for indices, block_results in parallel(tasks):
+                    for i, result in zip(indices, block_results, strict=True):
+                        if hasattr(result, "classifier_fn"):
+                            result.classifier_fn = classifier_fn
+                        results[i] = result
+                        done[i] = True
+                    if bar is not None:
+                        bar.update(len(indices))
         except pickle.PicklingError as err:
             # The backend reports an unpicklable model as "could not pickle the task" (the
             # cause only as a remote traceback): say which argument, and what to do instead.

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._threads import with_single_threaded_blas
 from .efficient import PackedBits, small_ints
 from .sample_uncertainty import (
     DEFAULT_REPLICATES,
@@ -223,6 +224,7 @@ class ExplanationUncertainty:
             out[label] = result
         return out
 
+    @with_single_threaded_blas
     def __call__(self, explanation: Any) -> tuple[dict, dict]:
         """``(weight_std, stability)`` dicts for ``explanation`` (fitted on these samples)."""
         results = self.results(explanation.local_exp)

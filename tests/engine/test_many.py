@@ -513,3 +513,33 @@ def test_samples_are_dropped_unless_asked_for(table):
     assert all(e.query_cache is None for e in dropped)
     assert all(e.query_cache is not None for e in kept)
     assert explainer.explain_instance(table[0], table_model, num_samples=100).query_cache
+
+
+def test_wide_designs_are_identical_whatever_the_process_and_its_blas_threads():
+    # 30 binned features, 4000 samples: products large enough for a multi-threaded BLAS to split
+    # them (and round their sums) differently from one thread; the driver runs BLAS on two
+    # threads here, loky's workers on one, joblib's threading backend on the caller's setting.
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    data = load_breast_cancer()
+    model = LogisticRegression(max_iter=5000).fit(data.data, data.target).predict_proba
+    explainer = LimeTabularExplainer(data.data, random_state=0)
+    rows = data.data[:3]
+    options = dict(num_samples=4000, progress_bar=False, random_state=7)
+    with threadpool_limits(limits=2, user_api="blas"):
+        sequential = explainer.explain_many(rows, model, n_jobs=1, **options)
+        in_processes = explainer.explain_many(rows, model, n_jobs=2, rows_per_call=1, **options)
+        with joblib.parallel_config(backend="threading"):
+            in_threads = explainer.explain_many(rows, model, n_jobs=2, rows_per_call=1, **options)
+        alone = [
+            LimeTabularExplainer(data.data, random_state=seed).explain_instance(
+                row, model, num_samples=4000
+            )
+            for seed, row in zip(row_seeds(7, 3), rows, strict=True)
+        ]
+    for runs in zip(sequential, in_processes, in_threads, alone, strict=True):
+        for other in runs[1:]:
+            assert_same(runs[0], other)
+            assert other.weight_std == runs[0].weight_std
