@@ -6,6 +6,7 @@ objects and their static :mod:`.html` views. Module map:
 * shared: :mod:`.base` (``LimeBase``), :mod:`._finish` (the finishing step every explainer
   ends with: label ranking and checks, class names, the per-label fits), :mod:`.sampling`
   (stratified sequences), :mod:`.batching` (model calls), :mod:`._validation`,
+  :mod:`._threads` (one BLAS thread for the engine's own linear algebra),
   :mod:`.perturbation` (the ``Perturbation`` protocol), :mod:`.counterfactual`,
   :mod:`.submodular_pick`;
 * text: :mod:`.text` (explainer, perturbation, explanation) and :mod:`.text_index` (documents
