@@ -49,13 +49,13 @@ class MaskedModel:
         case = ec.get_case("image-mlp")
         image, segments = ec._image_case()
         self.model, self.label = case.model, case.label
-        ids = np.unique(segments)
-        self.n_features = ids.size
+        self.ids = np.unique(segments)
+        self.n_features = self.ids.size
         # The model reads a strided subsample of the image: masking only those pixels gives it
         # the same input at a fraction of the cost.
         step = max(1, min(image.shape[:2]) // 64)
         self.pixels = image[::step, ::step].astype(np.float32)
-        self.segment_of_pixel = np.searchsorted(ids, segments)[::step, ::step]
+        self.segment_of_pixel = np.searchsorted(self.ids, segments)[::step, ::step]
 
     def __call__(self, masks: np.ndarray, chunk: int = 4000) -> np.ndarray:
         out = np.empty(len(masks))
@@ -147,21 +147,23 @@ def main(argv: list[str] | None = None) -> dict:
     beta = weighted_ridge(masks.astype(float), outputs, weights, alpha=0.0)
     intercept = weights @ (outputs - masks @ beta) / weights.sum()
     reference = ec.reference("image-mlp")
-    ids = np.unique(ec._image_case()[1])
-    cached = np.array([reference.get(int(i), 0.0) for i in ids])
+    cached = np.array([reference.get(int(i), 0.0) for i in f.ids])
     print(
         f"{d} superpixels; lime's limit from {args.masks} masks: correlation with the cached "
         f"converged reference {np.corrcoef(beta, cached)[0, 1]:.4f}"
     )
 
-    def residual(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        y = f(m)
+    def residual(
+        m: np.ndarray, y: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y = f(m) if y is None else y
         r = y - intercept - m @ beta
         r_complement = f(~m) - intercept - (~m) @ beta
         return y, (r + r_complement) / 2.0, (r - r_complement) / 2.0
 
-    split = masks[: min(args.masks, 50_000)]
-    _, even, odd = residual(split)
+    n_split = min(args.masks, 50_000)
+    split = masks[:n_split]
+    _, even, odd = residual(split, outputs[:n_split])
     w = kernel_weights(split)
     even_var, odd_var = (w @ even**2) / w.sum(), (w @ odd**2) / w.sum()
     print(
@@ -190,11 +192,12 @@ def main(argv: list[str] | None = None) -> dict:
             y, even_part, odd_part = residual(m)
             x, w = m.astype(float), kernel_weights(m)
             linear = intercept + x @ beta
-            row = []
-            for target in (y, linear + even_part, linear + odd_part):
-                fit = weighted_ridge(x, target, w, alpha=1.0)
-                row.append(np.sum((fit - beta) ** 2) / np.sum(beta**2))
-            row.append(np.corrcoef(weighted_ridge(x, y, w, 1.0), beta)[0, 1])
+            fits = [
+                weighted_ridge(x, target, w, alpha=1.0)
+                for target in (y, linear + even_part, linear + odd_part)
+            ]
+            row = [np.sum((fit - beta) ** 2) / np.sum(beta**2) for fit in fits]
+            row.append(np.corrcoef(fits[0], beta)[0, 1])
             errors.append(row)
         mean = np.mean(errors, axis=0)
         results["designs"][f"{name} @ {budget}"] = mean.tolist()
