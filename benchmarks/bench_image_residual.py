@@ -20,6 +20,11 @@ Printed:
   queries on lime's masks, on the folded design and on a randomised regular (unfolded) two-level
   design, for the model's outputs and for the linear part plus only the even or only the odd
   part of the residual (``--seeds`` seeds), and lime's error at 1000 queries;
+- the best gain importance sampling of mask pairs could give, and how predictable it is;
+- the control variate at 250 queries on the folded design: no cheap model, the engine's
+  logistic-linear cheap model, the same form fitted by least squares, and fitted on 16 000
+  extra queries (the best cheap model of that form), with the share of the output variance each
+  explains on fresh masks;
 - how much of the odd part's nonlinear variance small odd networks ``sum_k v_k tanh(u_k . x)``
   (the shape a control variate would need) explain when fitted on 20 000 mask pairs.
 
@@ -129,6 +134,56 @@ def odd_network_share(f: MaskedModel, n_pairs: int, units: list[int], seed: int)
     return shares
 
 
+def expit(t: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+
+def logistic_fit(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, least_squares: bool
+) -> tuple[np.ndarray, float]:
+    """A logistic-linear cheap model ``expit(c0 + x . c)`` of outputs in [0, 1].
+
+    ``least_squares=False``: ridge (alpha 1) on the clipped logits, the engine's cheap model.
+    ``True``: then weighted least squares of the probabilities themselves (ridge 0.01).
+    """
+    target = np.log(np.clip(y, 1e-3, 1 - 1e-3)) - np.log1p(-np.clip(y, 1e-3, 1 - 1e-3))
+    coef = weighted_ridge(x, target, w, alpha=1.0)
+    start = np.concatenate([[w @ (target - x @ coef) / w.sum()], coef])
+    if not least_squares:
+        return start[1:], float(start[0])
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        fitted = expit(params[0] + x @ params[1:])
+        slope = w * (fitted - y) * fitted * (1 - fitted)
+        value = 0.5 * w @ (fitted - y) ** 2 + 0.005 * params[1:] @ params[1:]
+        return value, np.concatenate([[slope.sum()], x.T @ slope + 0.01 * params[1:]])
+
+    params = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    return params[1:], float(params[0])
+
+
+def with_control_variate(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    cheap: tuple[np.ndarray, float],
+    pool: np.ndarray,
+    pool_w: np.ndarray,
+) -> np.ndarray:
+    """lime's ridge on ``y - h + P h``: ``h`` the cheap model, ``P h`` its kernel-weighted
+    least-squares projection on the masks computed on free masks ``pool`` (the engine's
+    control variate, on every feature)."""
+    coef, intercept = cheap
+    ones = np.hstack([np.ones((len(pool), 1)), pool])
+    weighted = ones * pool_w[:, None]
+    projection = np.linalg.solve(
+        weighted.T @ ones + 1e-10 * np.eye(ones.shape[1]),
+        weighted.T @ expit(intercept + pool @ coef),
+    )
+    adjusted = y - expit(intercept + x @ coef) + np.hstack([np.ones((len(x), 1)), x]) @ projection
+    return weighted_ridge(x, adjusted, w, alpha=1.0)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--masks", type=int, default=200_000, help="masks for lime's limit")
@@ -164,8 +219,9 @@ def main(argv: list[str] | None = None) -> dict:
     n_split = min(args.masks, 50_000)
     split = masks[:n_split]
     _, even, odd = residual(split, outputs[:n_split])
-    w = kernel_weights(split)
-    even_var, odd_var = (w @ even**2) / w.sum(), (w @ odd**2) / w.sum()
+    split_w = kernel_weights(split)
+    even_var = (split_w @ even**2) / split_w.sum()
+    odd_var = (split_w @ odd**2) / split_w.sum()
     print(
         f"weighted variance: outputs {np.cov(outputs, aweights=weights):.5f}, residual "
         f"{even_var + odd_var:.5f} = even {even_var:.5f} + odd {odd_var:.5f}; a folded design's "
@@ -204,6 +260,67 @@ def main(argv: list[str] | None = None) -> dict:
         print(
             f"| {name} | {budget} | {mean[0]:.4f} | {mean[1]:.4f} | {mean[2]:.4f} | {mean[3]:.4f} |"
         )
+
+    # Importance sampling of the pairs could only pay where pairs differ in how much of the odd
+    # part they carry: its best gain (drawing pairs in proportion to their weighted odd part,
+    # known exactly) and how well even the pair's own outputs predict that part.
+    pair_w = (split_w + kernel_weights(~split)) / 2.0
+    carried = np.abs(pair_w * odd)
+    best_gain = np.mean(carried**2) / np.mean(carried) ** 2
+    own_outputs = np.abs(outputs[:n_split] - f(~split))
+    predictability = np.corrcoef(own_outputs, np.abs(odd))[0, 1]
+    results["importance_sampling"] = {"best_gain": best_gain, "correlation": predictability}
+    print(
+        f"\nImportance sampling of mask pairs: best gain on the odd part's error (pairs drawn in "
+        f"proportion to their exact weighted odd residual) {best_gain:.2f}; correlation of "
+        f"|odd residual| with the pair's own |f(z) - f(1 - z)|: {predictability:.2f}"
+    )
+
+    # The control variate: a logistic-linear cheap model fitted on the 250 queries, or the
+    # same form fitted on 16 000 extra queries (the best a cheap model of that form can be).
+    oracle_masks = np.random.default_rng(7).random((16_000, d)) < 0.5
+    oracle_x = oracle_masks.astype(float)
+    oracle_y, oracle_w = f(oracle_masks), kernel_weights(oracle_masks)
+    oracle = logistic_fit(oracle_x, oracle_y, oracle_w, least_squares=True)
+    fresh = np.random.default_rng(8).random((20_000, d)) < 0.5
+    fresh_x, fresh_y, fresh_w = fresh.astype(float), f(fresh), kernel_weights(fresh)
+
+    def explained(cheap: tuple[np.ndarray, float]) -> float:
+        miss = fresh_y - expit(cheap[1] + fresh_x @ cheap[0])
+        spread = fresh_y - fresh_w @ fresh_y / fresh_w.sum()
+        return 1.0 - (fresh_w @ miss**2) / (fresh_w @ spread**2)
+
+    print(
+        "\n| control variate, folded design, 250 queries | error | correlation | "
+        "cheap model's share of the output variance (fresh masks) |"
+    )
+    print("|---|---:|---:|---:|")
+    variants = ["none", "logit ridge (the engine's)", "logistic least squares", "oracle form"]
+    scores: dict[str, list] = {name: [] for name in variants}
+    for seed in range(args.seeds):
+        g = np.random.default_rng(300 + seed)
+        m = np.vstack([np.ones((1, d), dtype=bool), folded_hadamard_masks(g, 249, d)[0]])
+        x, y, w_m = m.astype(float), f(m), kernel_weights(m)
+        pool = folded_hadamard_masks(g, 20_000, d)[0]
+        pool_x, pool_w = pool.astype(float), kernel_weights(pool)
+        cheap_models = {
+            "logit ridge (the engine's)": logistic_fit(x, y, w_m, least_squares=False),
+            "logistic least squares": logistic_fit(x, y, w_m, least_squares=True),
+            "oracle form": oracle,
+        }
+        fits = {"none": (weighted_ridge(x, y, w_m, alpha=1.0), np.nan)}
+        for name, cheap in cheap_models.items():
+            fit = with_control_variate(x, y, w_m, cheap, pool_x, pool_w)
+            fits[name] = (fit, explained(cheap))
+        for name, (fit, share) in fits.items():
+            error = np.sum((fit - beta) ** 2) / np.sum(beta**2)
+            scores[name].append([error, np.corrcoef(fit, beta)[0, 1], share])
+    results["control_variates"] = {}
+    for name in variants:
+        error, corr, share = np.mean(scores[name], axis=0)
+        results["control_variates"][name] = [error, corr, share]
+        share_text = "-" if np.isnan(share) else f"{share:.2f}"
+        print(f"| {name} | {error:.4f} | {corr:.4f} | {share_text} |")
 
     shares = odd_network_share(f, args.pairs, [1, 2, 4, 8], seed=5)
     results["odd_networks"] = shares

@@ -414,7 +414,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rows", type=int, default=500, help="tabular rows of the main case")
     parser.add_argument("--images", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--scaling", type=int, nargs="*", default=[100, 500, 2000])
+    parser.add_argument(
+        "--scaling",
+        type=int,
+        nargs="*",
+        default=[100, 500, 2000],
+        help="row counts of the growth table and figure (none: skip both)",
+    )
     parser.add_argument("--full", action="store_true", help="also lime's loop at 2000 rows")
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--quick", action="store_true", help="small smoke run")
@@ -510,6 +516,8 @@ def run_tabular(args: Any, backends: set, results: dict) -> None:
         f"of {ours_wall:.2f} s in {ours_calls} calls"
     )
 
+    if not args.scaling:  # ``--scaling`` with no sizes: no growth table, no figure
+        return
     # Growth with the number of rows.
     scaling: dict[str, dict[int, float]] = {name: {} for name in times}
     for n in args.scaling:
