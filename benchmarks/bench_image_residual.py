@@ -146,7 +146,8 @@ def logistic_fit(
     ``least_squares=False``: ridge (alpha 1) on the clipped logits, the engine's cheap model.
     ``True``: then weighted least squares of the probabilities themselves (ridge 0.01).
     """
-    target = np.log(np.clip(y, 1e-3, 1 - 1e-3)) - np.log1p(-np.clip(y, 1e-3, 1 - 1e-3))
+    clipped = np.clip(y, 1e-3, 1 - 1e-3)
+    target = np.log(clipped) - np.log1p(-clipped)
     coef = weighted_ridge(x, target, w, alpha=1.0)
     start = np.concatenate([[w @ (target - x @ coef) / w.sum()], coef])
     if not least_squares:
@@ -267,7 +268,8 @@ def main(argv: list[str] | None = None) -> dict:
     pair_w = (split_w + kernel_weights(~split)) / 2.0
     carried = np.abs(pair_w * odd)
     best_gain = np.mean(carried**2) / np.mean(carried) ** 2
-    own_outputs = np.abs(outputs[:n_split] - f(~split))
+    # f(z) - f(1 - z) = 2 odd(z) + beta . (z - (1 - z)): no second pass of the model over the pairs.
+    own_outputs = np.abs(2.0 * odd + (2.0 * split - 1.0) @ beta)
     predictability = np.corrcoef(own_outputs, np.abs(odd))[0, 1]
     results["importance_sampling"] = {"best_gain": best_gain, "correlation": predictability}
     print(
