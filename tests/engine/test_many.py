@@ -543,3 +543,86 @@ def test_wide_designs_are_identical_whatever_the_process_and_its_blas_threads():
         for other in runs[1:]:
             assert_same(runs[0], other)
             assert other.weight_std == runs[0].weight_std
+
+
+# ------------------------------------------------------------------ model calls in local order
+def test_local_order_sorts_by_buckets_of_the_columns_given():
+    from limewidgets.engine._locality import _local_order
+
+    rng = np.random.RandomState(0)
+    # Shares 10/30/30/30 %: the quartiles fall on the values 1, 2, 3, one bucket per value.
+    batch = rng.choice(4, p=[0.1, 0.3, 0.3, 0.3], size=(4000, 3)).astype(float)
+    batch[:, 2] = rng.normal(size=4000)
+    order = _local_order(batch, (1, 0))
+    assert sorted(order.tolist()) == list(range(4000))
+    ordered = batch[order]
+    key = ordered[:, 1] * 4 + ordered[:, 0]  # column 1 first, then column 0
+    assert np.all(np.diff(key) >= 0)
+    # Stable: rows with the same buckets keep their order.
+    assert all(np.all(np.diff(order[key == k]) > 0) for k in np.unique(key))
+    assert _local_order(batch[:100], (1, 0)) is None  # too small to be worth it
+    assert _local_order(batch, (5,)) is None  # a column the batch does not have
+    assert _local_order(batch, None) is None
+    assert _local_order(batch.astype(object), (0,)) is None
+
+
+def test_column_order_hint_ranks_by_total_weight():
+    from limewidgets.engine._locality import ColumnOrderHint
+
+    class Stub:
+        def __init__(self, local_exp):
+            self.local_exp = local_exp
+
+    hint = ColumnOrderHint()
+    assert hint.columns() is None
+    hint.update([Stub({1: [(3, -2.0), (0, 1.0)]}), RowFailure(1, ValueError("x")), None])
+    hint.update([Stub({0: [(0, 1.5), (2, 0.1)], 1: [(4, 0.0)]})])
+    assert hint.columns() == (0, 3, 2)
+
+
+@pytest.mark.parametrize("keep_sorting", [True, False])
+def test_later_calls_are_sorted_and_the_explanations_unchanged(table, monkeypatch, keep_sorting):
+    """Rows explained after the first are sent to the model sorted; outputs go back in place.
+
+    The first sorted call is always tried; whether sorting goes on depends on measured times
+    (forced here both ways).
+    """
+    from limewidgets.engine import _locality
+
+    monkeypatch.setattr(_locality, "_KEEP_SORTING_BELOW", np.inf if keep_sorting else -1.0)
+    rows = table[:4]
+    seen: list[np.ndarray] = []
+
+    def recording(x):
+        seen.append(x.copy())
+        return table_model(x)
+
+    got = tabular(table).explain_many(
+        rows, recording, random_state=3, rows_per_call=1, num_samples=2500, progress_bar=False
+    )
+    sent = list(seen)
+    for i, (row, seed) in enumerate(zip(rows, row_seeds(3, len(rows)), strict=True)):
+        seen.clear()
+        expected = tabular(table, seed).explain_instance(row, recording, num_samples=2500)
+        assert_same(got[i], expected)
+        (own_order,) = seen
+        # The same samples; in the explanation's order for the first row, and once sorting
+        # stopped paying.
+        assert sorted(map(tuple, sent[i])) == sorted(map(tuple, own_order))
+        sorted_call = i == 1 or (i > 1 and keep_sorting)
+        assert np.array_equal(sent[i], own_order) != sorted_call
+
+
+def test_sorting_stops_once_it_does_not_pay():
+    from limewidgets.engine._locality import CallTimes, ColumnOrderHint
+
+    class Stub:
+        local_exp = {1: [(2, 1.0)]}
+
+    hint = ColumnOrderHint()
+    hint.update([Stub()], CallTimes(plain_samples=1000, plain_seconds=1.0))
+    assert hint.columns() == (2,)  # not tried yet: try it
+    hint.update([], CallTimes(sorted_samples=1000, sorted_seconds=0.5))
+    assert hint.columns() == (2,)  # half the time: go on
+    hint.update([], CallTimes(sorted_samples=1000, sorted_seconds=2.0))
+    assert hint.columns() is None  # 1.25 s per 1000 sorted against 1.0 unsorted: stop
