@@ -157,15 +157,15 @@ def _sortable(batch: Any) -> bool:
 def _local_order(batch: Any, columns: tuple[int, ...] | None) -> np.ndarray | None:
     if not columns or not _sortable(batch) or max(columns) >= batch.shape[1]:
         return None
-    columns = list(columns[:_KEY_COLUMNS])
+    key_columns = list(columns[:_KEY_COLUMNS])
     step = max(1, batch.shape[0] // _EDGE_ROWS)
-    edges = np.quantile(batch[::step, columns], np.arange(1, _BUCKETS) / _BUCKETS, axis=0)
-    shifts = np.arange(2 * (len(columns) - 1), -1, -2, dtype=np.uint16)
+    edges = np.quantile(batch[::step, key_columns], np.arange(1, _BUCKETS) / _BUCKETS, axis=0)
+    shifts = np.arange(2 * (len(key_columns) - 1), -1, -2, dtype=np.uint16)
     key = np.empty(batch.shape[0], dtype=np.uint16)
     # Blocks of rows small enough for their temporaries to stay in cache (a pass over the
     # whole batch per step allocates, and faults in, megabytes per call).
     for start in range(0, batch.shape[0], _BLOCK_ROWS):
-        values = batch[start : start + _BLOCK_ROWS, columns]
+        values = batch[start : start + _BLOCK_ROWS, key_columns]
         buckets = np.zeros(values.shape, dtype=np.uint8)  # how many edges each value reaches
         for edge in edges:
             buckets += (values >= edge).view(np.uint8)

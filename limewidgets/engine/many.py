@@ -26,7 +26,7 @@ import inspect
 import math
 import numbers
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -359,7 +359,7 @@ def explain_many(
     # calls by what mattered in those rows (the outputs, hence the results, are the same).
     hint = ColumnOrderHint()
 
-    def tasks():
+    def tasks() -> Iterator[Any]:
         for block in blocks:
             yield joblib.delayed(_explain_block)(
                 shipped_explainer,
