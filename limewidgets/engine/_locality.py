@@ -14,6 +14,7 @@ model that gains nothing from it (a linear model, a network) soon stops paying f
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -64,14 +65,21 @@ class ColumnOrderHint:
 
     Sums ``|weight|`` per feature id over every label of every explanation it is given (for the
     tabular explainers a feature id is the model input's column), and the times of the calls.
+    Thread-safe: joblib may create the next tasks (which read it) in a callback thread while
+    results are being added.
     """
 
     def __init__(self) -> None:
         self._mass: dict[int, float] = {}
         self.times = CallTimes()
+        self._lock = threading.Lock()
 
     def update(self, explanations: Iterable[Any], times: CallTimes | None = None) -> None:
         """Add the weights of ``explanations`` (row failures and other objects are skipped)."""
+        with self._lock:
+            self._add(explanations, times)
+
+    def _add(self, explanations: Iterable[Any], times: CallTimes | None) -> None:
         for explanation in explanations:
             local_exp = getattr(explanation, "local_exp", None)
             if not isinstance(local_exp, dict):
@@ -90,14 +98,16 @@ class ColumnOrderHint:
         None before any explanation, and once sorted calls are measured to cost more per
         sample than unsorted ones (more than :data:`_KEEP_SORTING_BELOW` of them).
         """
-        times = self.times
+        with self._lock:
+            times = CallTimes(**vars(self.times))
+            mass = dict(self._mass)
         if times.sorted_samples and times.plain_samples:
             sorted_rate = times.sorted_seconds / times.sorted_samples
             if sorted_rate > _KEEP_SORTING_BELOW * times.plain_seconds / times.plain_samples:
                 return None
         ranked = sorted(
-            (column for column, mass in self._mass.items() if mass > 0),
-            key=lambda column: -self._mass[column],
+            (column for column, total in mass.items() if total > 0),
+            key=lambda column: -mass[column],
         )
         return tuple(ranked[:_KEY_COLUMNS]) or None
 
