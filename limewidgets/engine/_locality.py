@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -99,7 +99,7 @@ class ColumnOrderHint:
         sample than unsorted ones (more than :data:`_KEEP_SORTING_BELOW` of them).
         """
         with self._lock:
-            times = CallTimes(**vars(self.times))
+            times = replace(self.times)
             mass = dict(self._mass)
         if times.sorted_samples and times.plain_samples:
             sorted_rate = times.sorted_seconds / times.sorted_samples

@@ -184,9 +184,9 @@ def _explain_block(
     """Explain one group of rows, their samples sharing model calls (runs in a worker).
 
     A seed of ``None`` explains the row with the explainer's own stream (``'sequential'``).
+    ``explainer`` and ``classifier_fn`` may come as :class:`ShippedOnce` (sent to a worker).
     ``column_order``: see :func:`query_together`. Returns the rows' indices, their results and
     the times of the model calls.
-    ``explainer`` and ``classifier_fn`` may come as :class:`ShippedOnce` (sent to a worker).
     """
     explainer, classifier_fn = shipped_value(explainer), shipped_value(classifier_fn)
     results: list[Any] = [None] * len(indices)
