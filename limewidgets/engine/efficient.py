@@ -41,6 +41,7 @@ in :mod:`limewidgets.engine.efficient_designs`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -244,9 +245,10 @@ class ControlVariate:
     pool_weight : (m,) array
         Their sample weights (as ``SampleDesign.sample_weight``).
     link : {'auto', 'logit', 'identity'}
-        The cheap model is ``inverse_link(features @ coef + intercept)``, fitted by weighted
-        ridge on ``link(outputs)``. ``'auto'``: logit when the outputs are in [0, 1]
-        (probabilities), else identity.
+        The cheap model is a function of the index ``eta = features @ coef + intercept``,
+        fitted by weighted ridge on ``link(outputs)``: the least-squares combination of
+        ``inverse_link(eta)`` and a cubic in ``eta`` (see ``_flexible_link``). ``'auto'``:
+        logit when the outputs are in [0, 1] (probabilities), else identity.
     """
 
     features = PackedBits()
@@ -569,7 +571,14 @@ _LOGIT_CLIP = 1e-3
 def _cheap_model(
     feats: np.ndarray, y: np.ndarray, w: np.ndarray, control: ControlVariate
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fit the cheap model on the queried rows; return its values there and on the free rows."""
+    """Fit the cheap model on the queried rows; return its values there and on the free rows.
+
+    A single-index model: the index ``eta`` is a weighted ridge fit of ``link(y)`` on the
+    covariates, and the cheap model is a least-squares combination of ``inverse_link(eta)``
+    and a cubic polynomial of ``eta`` (:func:`_flexible_link`). Models whose output is a
+    non-logistic function of a nearly additive score (a saturating count, an AND of regions)
+    are captured where the logistic alone leaves their curvature in the noise.
+    """
     logit = control.link == "logit" or (
         control.link == "auto" and bool(np.all((y >= 0.0) & (y <= 1.0)))
     )
@@ -585,9 +594,54 @@ def _cheap_model(
         pool_eta = pool.dot(coef) + intercept
     else:
         pool_eta = np.asarray(pool, dtype=float) @ coef + intercept
-    if logit:
-        return _expit(eta), _expit(pool_eta)
-    return eta, pool_eta
+    inverse = _expit if logit else None
+    return _flexible_link(eta, pool_eta, y, w, inverse)
+
+
+#: Fewest queried rows per coefficient of the flexible link (below: the plain inverse link).
+_ROWS_PER_LINK_COEF = 8
+
+
+def _flexible_link(
+    eta: np.ndarray,
+    pool_eta: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    inverse: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cheap model ``phi(eta)`` on the queried and on the free rows.
+
+    ``phi`` is the weighted least-squares fit of ``y`` on ``[1, t, t**2, t**3, inverse(eta)]``
+    (``t`` the standardised index; no ``inverse`` term for the identity link), applied to the
+    index clipped to its queried range, so that the cubic is never extrapolated and ``phi`` is
+    one function on both sets of rows (what keeps the control variate's target).
+    """
+    total = w.sum()
+    centre = (w @ eta) / total
+    spread = float(np.sqrt((w @ (eta - centre) ** 2) / total))
+    fallback = (eta, pool_eta) if inverse is None else (inverse(eta), inverse(pool_eta))
+    columns = 4 if inverse is None else 5
+    if not spread > 1e-12 or eta.size < _ROWS_PER_LINK_COEF * columns:
+        return fallback
+    pool_eta = np.clip(pool_eta, eta.min(), eta.max())
+
+    def basis(index: np.ndarray) -> np.ndarray:
+        t = (index - centre) / spread
+        powers = [np.ones_like(t), t, t**2, t**3]
+        return np.column_stack(powers if inverse is None else [*powers, inverse(index)])
+
+    design = basis(eta)
+    root_w = np.sqrt(w)
+    scaled = design * root_w[:, None]
+    norms = np.linalg.norm(scaled, axis=0)
+    norms[norms == 0] = 1.0
+    # A relative cutoff: near-collinear columns (the logistic of a narrow index is nearly a
+    # cubic) get no large cancelling coefficients.
+    gamma, *_ = np.linalg.lstsq(scaled / norms, y * root_w, rcond=1e-8)
+    gamma = gamma / norms
+    if not np.all(np.isfinite(gamma)):
+        return fallback
+    return design @ gamma, basis(pool_eta) @ gamma
 
 
 def _ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = 1.0) -> tuple:

@@ -193,8 +193,8 @@ def image_design(
 
     The rows are lime's (every superpixel shown with probability 1/2, weighted by lime's kernel)
     in folded orthogonal blocks (:func:`folded_hadamard_masks`), and the surrogate is fitted with
-    a logistic control variate (:class:`ControlVariate`) projected on free masks of the same
-    design (up to :data:`CONTROL_MAX_FEATURES` superpixels).
+    a control variate (:class:`ControlVariate`, a single-index cheap model) projected on free
+    masks of the same design (up to :data:`CONTROL_MAX_FEATURES` superpixels).
     """
     masks, groups = folded_hadamard_masks(generator, num_samples - 1, n_features)
     data = np.ones((num_samples, n_features), dtype=np.int_)
@@ -223,7 +223,7 @@ def text_design(
 
     lime removes ``k ~ U{1..d}`` words; here the number of kept words is drawn from that law
     tilted by the kernel (:func:`efficient_count_masks`), so that every row has the same weight,
-    in ``n_groups`` stratified blocks, and the surrogate is fitted with a logistic control
+    in ``n_groups`` stratified blocks, and the surrogate is fitted with a single-index control
     variate projected on free masks of the same design (up to :data:`CONTROL_MAX_FEATURES`
     words). Falls back to lime's count law weighted
     by the kernel when the kernel is not a function of the number of kept words (a custom

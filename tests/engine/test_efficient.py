@@ -172,6 +172,89 @@ def test_closer_to_converged_lime_than_lime_at_the_same_budget():
     assert np.mean(errors["efficient"]) < 0.8 * np.mean(errors["lime"])
 
 
+def _area_image_case():
+    # 16 superpixels of unequal sizes (column bands of 1 to 6 pixels in 4 rows of bands).
+    widths = np.array([1, 2, 3, 4, 5, 6, 3, 8])
+    cols = np.repeat(np.arange(8), widths)
+    rows = np.repeat(np.arange(2), 8)
+    segments = (rows[:, None] * 8 + cols[None, :]).astype(int)
+    image = np.full((16, cols.size, 3), 200, dtype=np.uint8)
+
+    def model(imgs):
+        # Saturating in the shown area: a cubic of an additive score, not a logistic one.
+        shown = (np.asarray(imgs)[..., 0] > 0).mean(axis=(1, 2))
+        p = shown**3
+        return np.column_stack([1 - p, p])
+
+    return image, segments, model
+
+
+def _exact_lime_surrogate(segments, model):
+    """lime's converged image surrogate, exactly: every one of the 2**16 masks, weighted by its
+    probability under lime's fair coins and by lime's kernel (no sampling)."""
+    d = int(segments.max()) + 1
+    masks = ((np.arange(2**d)[:, None] >> np.arange(d)[None, :]) & 1).astype(float)
+    images = np.where(masks[:, segments][..., None] > 0, 200, 0).astype(np.uint8)
+    y = model(np.repeat(images, 3, axis=-1))[:, 1]
+    kept = masks.sum(axis=1)
+    distance = np.where(kept > 0, 1 - np.sqrt(kept / d), 1.0)
+    w = np.sqrt(np.exp(-(distance**2) / 0.25**2))
+    x = np.hstack([np.ones((masks.shape[0], 1)), masks])
+    coef = np.linalg.solve(x.T @ (x * w[:, None]), x.T @ (w * y))
+    return dict(enumerate(coef[1:]))
+
+
+def test_image_saturating_model_closer_than_lime_at_three_times_the_queries():
+    # A model whose output is a non-logistic function of an additive score (the shown area
+    # cubed): the control variate's cheap model must take its curvature, or the efficient
+    # sampler gains only what its design gains.
+    image, segments, model = _area_image_case()
+    truth = _exact_lime_surrogate(segments, model)
+    errors = {}
+    for sampler, budget in (("efficient", 100), ("lime", 300)):
+        errors[sampler] = np.mean(
+            [
+                _error(
+                    _weights(
+                        LimeImageExplainer(random_state=seed).explain_instance(
+                            image,
+                            model,
+                            labels=(1,),
+                            top_labels=None,
+                            segmentation_fn=lambda img: segments,
+                            num_samples=budget,
+                            hide_color=0,
+                            sampler=sampler,
+                            progress_bar=False,
+                        )
+                    ),
+                    truth,
+                )
+                for seed in range(8)
+            ]
+        )
+    # Fixed seeds: measured 0.0046 against lime's 0.0060 (0.0081 with a logistic cheap model).
+    assert errors["efficient"] < errors["lime"]
+
+
+def test_cheap_model_is_one_function_on_queried_and_free_rows():
+    from limewidgets.engine.efficient import _expit, _flexible_link
+
+    rng = np.random.default_rng(0)
+    eta = rng.normal(size=200)
+    y = np.clip(0.5 + 0.1 * eta**3 - 0.05 * eta, 0, 1)
+    w = rng.uniform(0.5, 1.5, size=200)
+    outside = np.array([eta.min() - 3.0, eta.max() + 3.0])
+    fitted, pool = _flexible_link(eta, np.concatenate([eta, outside]), y, w, _expit)
+    # The curvature is captured (a logistic of eta alone could not) ...
+    assert np.average((y - fitted) ** 2, weights=w) < 0.05 * np.var(y)
+    # ... by the same function on the free rows, not extrapolated beyond the queried range.
+    np.testing.assert_allclose(pool[:200], fitted, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        pool[200:], fitted[[np.argmin(eta), np.argmax(eta)]], rtol=0, atol=1e-12
+    )
+
+
 def test_estimate_reruns_on_a_subset_of_groups():
     d = len(WORDS)
     kernel = make_kernel_fn(None, 25)
