@@ -262,9 +262,14 @@ def finish_explanation(
         design = lime_design(interpretable, weights)
     else:
         weights = design.sample_weight
-        # Too few independent units to resample (one scramble, one orthogonal block): the rows
-        # are treated as independent, as for 'stratified' -- conservative.
-        groups = design.groups if design.n_units >= _MIN_UNITS else None
+        # Too few independent units to resample (one scramble, one orthogonal block): the rows,
+        # or the units the design names for this case, are treated as independent, as for
+        # 'stratified' -- conservative.
+        groups = (
+            design.groups
+            if design.n_units >= _MIN_UNITS
+            else getattr(design, "fallback_units", None)
+        )
     fits = estimate(
         base,
         design,
@@ -324,8 +329,17 @@ class _DesignRefit:
     options: tuple
     feature_ids: Any = None
 
-    def __call__(self, index: np.ndarray) -> dict:
+    def __call__(
+        self,
+        index: np.ndarray,
+        multiplier: np.ndarray | None = None,
+        generator: np.random.Generator | None = None,
+    ) -> dict:
         num_features, feature_selection, model_regressor = self.options
+        control = self.design.control
+        pool_multiplier = None
+        if generator is not None and control is not None:
+            pool_multiplier = control.pool_multiplier(generator)
         fits = estimate(
             self.base,
             self.design,
@@ -335,6 +349,8 @@ class _DesignRefit:
             feature_selection=feature_selection,
             model_regressor=copy.deepcopy(model_regressor),
             index=index,
+            multiplier=multiplier,
+            pool_multiplier=pool_multiplier,
         )
         ids = self.feature_ids
         if ids is None:

@@ -249,6 +249,9 @@ class ControlVariate:
         fitted by weighted ridge on ``link(outputs)``: the least-squares combination of
         ``inverse_link(eta)`` and a cubic in ``eta`` (see ``_flexible_link``). ``'auto'``:
         logit when the outputs are in [0, 1] (probabilities), else identity.
+    pool_units : (m,) int array, optional
+        Free rows that belong together in their design (a mask and its complement), reweighted
+        together by the uncertainty's bootstrap; ``None``: every free row on its own.
     """
 
     features = PackedBits()
@@ -263,6 +266,7 @@ class ControlVariate:
         pool_weight: np.ndarray,
         link: str = "auto",
         _gram: np.ndarray | None = None,
+        pool_units: np.ndarray | None = None,
     ) -> None:
         self.features = features
         self.pool_features = pool_features
@@ -272,6 +276,7 @@ class ControlVariate:
         self.pool_weight = np.asarray(pool_weight, dtype=np.float32)
         self.link = link
         self._gram = _gram
+        self.pool_units = None if pool_units is None else small_ints(pool_units)
 
     def with_features(self, features: Any) -> ControlVariate:
         """The same free rows (and Gram matrix) with other queried rows' ``features``."""
@@ -280,27 +285,41 @@ class ControlVariate:
         other._gram = self.pool_gram()
         return other
 
-    def pool_gram(self, pool_x: np.ndarray | None = None) -> np.ndarray:
+    def pool_multiplier(self, generator: np.random.Generator) -> np.ndarray:
+        """Exponential(1) factors on the free rows' weights, one per unit (a replicate's)."""
+        units = getattr(self, "pool_units", None)
+        if units is None:
+            return np.asarray(generator.exponential(1.0, self.pool_weight.shape[0]))
+        return np.asarray(generator.exponential(1.0, int(units.max()) + 1))[units]
+
+    def pool_gram(
+        self, pool_x: np.ndarray | None = None, pool_weight: np.ndarray | None = None
+    ) -> np.ndarray:
         """Weighted Gram matrix of ``[1, pool_interpretable]`` (computed once).
 
         ``pool_x``: ``pool_interpretable`` as floats, when the caller has it already.
+        ``pool_weight``: other weights of the free rows (a bootstrap replicate's); that Gram
+        matrix is computed afresh and not kept.
         """
-        if self._gram is None:
-            x = _dense_rows(self.pool_interpretable) if pool_x is None else pool_x
-            weight = self.pool_weight.astype(float)
-            gram = np.empty((x.shape[1] + 1, x.shape[1] + 1))
-            gram[0, 0] = weight.sum()
-            gram[0, 1:] = gram[1:, 0] = weight @ x
-            # Single precision for the (m, d) product (the free rows outnumber the queried
-            # ones several times), accumulated over blocks of rows in double precision.
-            x32 = x.astype(np.float32)
-            weighted = x32 * self.pool_weight[:, None]
-            inner = np.zeros((x.shape[1], x.shape[1]))
-            for top in range(0, x.shape[0], 4096):
-                inner += weighted[top : top + 4096].T @ x32[top : top + 4096]
-            gram[1:, 1:] = inner
+        if self._gram is not None and pool_weight is None:
+            return self._gram
+        x = _dense_rows(self.pool_interpretable) if pool_x is None else pool_x
+        weight32 = self.pool_weight if pool_weight is None else pool_weight.astype(np.float32)
+        weight = weight32.astype(float)
+        gram = np.empty((x.shape[1] + 1, x.shape[1] + 1))
+        gram[0, 0] = weight.sum()
+        gram[0, 1:] = gram[1:, 0] = weight @ x
+        # Single precision for the (m, d) product (the free rows outnumber the queried
+        # ones several times), accumulated over blocks of rows in double precision.
+        x32 = x.astype(np.float32)
+        weighted = x32 * weight32[:, None]
+        inner = np.zeros((x.shape[1], x.shape[1]))
+        for top in range(0, x.shape[0], 4096):
+            inner += weighted[top : top + 4096].T @ x32[top : top + 4096]
+        gram[1:, 1:] = inner
+        if pool_weight is None:
             self._gram = gram
-        return self._gram
+        return gram
 
 
 def small_ints(values: Any) -> np.ndarray:
@@ -340,6 +359,10 @@ class SampleDesign:
     groups : (n,) int array
     control : ControlVariate, optional
     sampler : str, default='lime'
+    fallback_units : (n,) int array, optional
+        Units the uncertainty resamples when ``groups`` has too few independent units to
+        resample (one orthogonal block): rows that belong together in the design (a mask and
+        its complement), treated as independent. ``None``: every row on its own.
     """
 
     interpretable = PackedBits()
@@ -351,12 +374,14 @@ class SampleDesign:
         groups: np.ndarray,
         control: ControlVariate | None = None,
         sampler: str = "lime",
+        fallback_units: np.ndarray | None = None,
     ) -> None:
         self.interpretable = interpretable
         self.sample_weight = sample_weight
         self.groups = small_ints(groups)
         self.control = control
         self.sampler = sampler
+        self.fallback_units = None if fallback_units is None else small_ints(fallback_units)
 
     def __repr__(self) -> str:
         return (
@@ -391,12 +416,14 @@ def without_instance(design: SampleDesign) -> SampleDesign:
     control = design.control
     if control is not None:
         control = control.with_features(control.features[1:])
+    fallback = getattr(design, "fallback_units", None)
     return SampleDesign(
         design.interpretable[1:],
         design.sample_weight[1:],
         design.groups[1:],
         control=control,
         sampler=design.sampler,
+        fallback_units=None if fallback is None else fallback[1:],
     )
 
 
@@ -428,10 +455,23 @@ def join_designs(designs: list[SampleDesign], groups: np.ndarray) -> SampleDesig
         np.asarray(groups),
         control=control,
         sampler=first.sampler,
+        fallback_units=_joined_units([getattr(d, "fallback_units", None) for d in designs]),
     )
     if control is not None and control.features.shape[0] != joined.n_rows:
         raise ValueError("every block of a joined efficient design needs its control variate")
     return joined
+
+
+def _joined_units(units: list[np.ndarray | None]) -> np.ndarray | None:
+    """Blocks' ``fallback_units`` as one array, each block's ids numbered apart (or None)."""
+    if any(u is None for u in units):
+        return None
+    parts, offset = [], 0
+    for block in units:
+        block = np.asarray(block, dtype=np.int64)
+        parts.append(np.where(block >= 0, block + offset, -1))
+        offset += int(block.max(initial=-1)) + 1
+    return np.concatenate(parts)
 
 
 def estimate(
@@ -443,6 +483,8 @@ def estimate(
     feature_selection: str = "auto",
     model_regressor: Any = None,
     index: np.ndarray | None = None,
+    multiplier: np.ndarray | None = None,
+    pool_multiplier: np.ndarray | None = None,
 ) -> dict:
     """The surrogates fitted on the rows ``index`` (default: all) of a design.
 
@@ -459,6 +501,11 @@ def estimate(
         As in ``explain_instance``.
     index : numpy.ndarray of int, optional
         Rows to use (repeats allowed, e.g. a bootstrap resample of groups).
+    multiplier : numpy.ndarray of shape (len(index),), optional
+        Factors on the rows' sample weights (a multiplier bootstrap).
+    pool_multiplier : numpy.ndarray, optional
+        Factors on the control variate's free rows' weights (the bootstrap's draw of the free
+        rows, whose projection of the cheap model varies between runs too).
 
     Returns
     -------
@@ -473,6 +520,8 @@ def estimate(
         x = design.interpretable[rows]
         y = np.asarray(outputs)[rows]
         w = design.sample_weight[rows]
+    if multiplier is not None:
+        w = w * np.asarray(multiplier, dtype=float)
     if not sp.issparse(x):
         x = np.asarray(x, dtype=float)  # masks are stored as booleans
     if design.control is None:
@@ -486,10 +535,20 @@ def estimate(
             model_regressor=model_regressor,
             weights=w,
         )
+    control = design.control
+    pool_x = _dense_rows(control.pool_interpretable)
+    pool_weight = control.pool_weight
+    if pool_multiplier is not None:
+        pool_weight = pool_weight * np.asarray(pool_multiplier, dtype=np.float32)
+    pool = (
+        pool_x,
+        pool_weight,
+        control.pool_gram(pool_x, None if pool_multiplier is None else pool_weight),
+    )
     return {
         label: _fit_with_control(
             base,
-            design.control,
+            control,
             rows,
             x,
             y[:, label] if y.ndim == 2 else y,
@@ -497,6 +556,7 @@ def estimate(
             num_features,
             feature_selection,
             model_regressor,
+            pool,
             # lime's verbose report, for the explanation itself (not for every resample)
             verbose=index is None and bool(getattr(base, "verbose", False)),
         )
@@ -514,6 +574,7 @@ def _fit_with_control(
     num_features: int,
     feature_selection: str,
     model_regressor: Any,
+    pool: tuple[np.ndarray, np.ndarray, np.ndarray],
     verbose: bool = False,
 ) -> Any:
     """One label's surrogate with the control variate (see :class:`ControlVariate`).
@@ -523,14 +584,14 @@ def _fit_with_control(
     surrogate on ``S`` is lime's fit of ``y - h + L_S h``: linear in ``y``, it estimates the same
     projection of the model as lime's fit of ``y`` (exactly so for a fixed ``h``), with the
     noise of ``y - h`` instead of ``y``'s. Features are selected with ``S`` = all features.
+    ``pool``: the free rows as floats, their weights and their weighted Gram matrix.
     """
     from .base import SurrogateFit, weighted_r2
 
     feats = _dense_rows(control.features, rows)
     fitted, pool_fitted = _cheap_model(feats, y, w, control)
-    pool_x = _dense_rows(control.pool_interpretable)
-    gram = control.pool_gram(pool_x)
-    weighted_fit = control.pool_weight * pool_fitted
+    pool_x, pool_weight, gram = pool
+    weighted_fit = pool_weight * pool_fitted
     cross = np.concatenate([[weighted_fit.sum()], weighted_fit @ pool_x])
     x_ones = np.hstack([np.ones((x.shape[0], 1)), np.asarray(x, dtype=float)])
 

@@ -204,9 +204,20 @@ def image_design(
     if n_features <= CONTROL_MAX_FEATURES:
         pool, _ = folded_hadamard_masks(generator, _pool_size(num_samples, n_features), n_features)
         pool_weight = np.asarray(weigh(np.vstack([np.ones((1, n_features)), pool])))[1:]
-        control = ControlVariate(data, pool, pool, pool_weight)
+        control = ControlVariate(
+            data, pool, pool, pool_weight, pool_units=np.arange(pool.shape[0]) // 2
+        )
+    # A mask and its complement are one unit for the uncertainty when there are too few
+    # blocks to resample: resampling single rows would undo the fold-over's cancellation of
+    # the even interactions and overstate the spread many times.
+    pairs = np.concatenate([[-1], np.arange(num_samples - 1) // 2])
     design = SampleDesign(
-        data, weight, np.concatenate([[-1], groups]), control=control, sampler="efficient"
+        data,
+        weight,
+        np.concatenate([[-1], groups]),
+        control=control,
+        sampler="efficient",
+        fallback_units=pairs,
     )
     return data, design
 

@@ -255,6 +255,42 @@ def test_cheap_model_is_one_function_on_queried_and_free_rows():
     )
 
 
+def test_image_weight_std_is_the_spread_over_seeds_with_interacting_superpixels():
+    # Two superpixels that matter only together: the folded design cancels that interaction
+    # within every mask-and-complement pair, so the weights vary little from seed to seed. The
+    # reported standard errors must say so (resampling single rows, or whole rows with repeats,
+    # made them several times too large).
+    rng = np.random.RandomState(2)
+    image = rng.randint(60, 200, (32, 32, 3)).astype(np.uint8)
+    segments = np.repeat(np.repeat(np.arange(64).reshape(8, 8), 4, 0), 4, 1)
+    area = rng.uniform(0.5, 1.5, 64)
+
+    def model(imgs):
+        shown = (np.asarray(imgs)[..., 0] > 0)[:, ::4, ::4].reshape(len(imgs), 64)
+        logit = 3.0 * (shown[:, 5] & shown[:, 40]) + shown @ area / 32.0 - 2.5
+        p = 1 / (1 + np.exp(-logit))
+        return np.column_stack([1 - p, p])
+
+    runs = [
+        LimeImageExplainer(random_state=seed).explain_instance(
+            image,
+            model,
+            labels=(1,),
+            top_labels=None,
+            segmentation_fn=lambda img: segments,
+            num_samples=250,
+            hide_color=0,
+            sampler="efficient",
+            progress_bar=False,
+        )
+        for seed in range(16)
+    ]
+    weights = np.array([[_weights(e)[f] for f in range(64)] for e in runs])
+    reported = np.array([[e.weight_std[1][f] for f in range(64)] for e in runs])
+    ratio = np.sqrt((reported**2).mean(axis=0)) / weights.std(axis=0, ddof=1)
+    assert 0.5 < np.median(ratio) < 2.0
+
+
 def test_estimate_reruns_on_a_subset_of_groups():
     d = len(WORDS)
     kernel = make_kernel_fn(None, 25)

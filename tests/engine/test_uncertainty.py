@@ -220,9 +220,15 @@ def test_bootstrap_refit_agrees_with_the_closed_form_for_a_ridge_estimator():
     base = LimeBase(lambda d: exponential_kernel(d, 0.5))
     fit = base.fit_label(x, y, distances, 0, 8, "none", weights=weights)
 
-    def refit(index):
+    def refit(index, multiplier, generator):
         one = base.fit_label(
-            x[index], y[index], distances[index], 0, 8, "none", weights=weights[index]
+            x[index],
+            y[index],
+            distances[index],
+            0,
+            8,
+            "none",
+            weights=weights[index] * multiplier,
         )
         return {0: one.exp}
 
