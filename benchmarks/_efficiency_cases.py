@@ -22,6 +22,13 @@ Cases (``CASES``):
     layer) on the 4 x 4 grid of per-channel colour means, softmax over 10 classes: not additive
     in the superpixels (lime's surrogate R^2 is about 0.8). The most probable class (p = 0.6) is
     explained, with every superpixel in the explanation (lime's image default).
+``image-detector``
+    The same photo and superpixels, a one-filter convolutional detector: the best matches of an
+    8 x 8 template (the cat's face) over the strided photo, max-pooled, through a sigmoid
+    (:class:`TemplateDetectorModel`); class "present" explained.
+``image-and``
+    The same photo and superpixels, two superpixels that raise the logit by 3 only when both
+    are shown, plus the photo's brightness (:class:`TwoRegionModel`); class "yes" explained.
 ``text-linear``
     A 150-word review, TF-IDF + logistic regression trained on a generated corpus
     (``bench_text.py``); ``num_features=10``.
@@ -149,6 +156,68 @@ class GridMLPModel:
         return out / out.sum(axis=1, keepdims=True)
 
 
+class TemplateDetectorModel:
+    """A one-filter convolutional detector: does the photo show this 8 x 8 patch somewhere?
+
+    On a 4-times strided subsample, every 8 x 8 block is compared with a template cut from the
+    photo itself (the cat's face); the score is the mean of the three best matches (a global
+    max-pool, as a CNN's last layers), through a sigmoid. Returns ``[P(absent), P(present)]``.
+    Not additive: hiding one superpixel of the best block matters only while no other block
+    matches as well.
+    """
+
+    step = 4
+    block = 8
+
+    def __init__(self, image: np.ndarray) -> None:
+        sub = self._subsample(image[None])[0]
+        self.template = sub[30 : 30 + self.block, 40 : 40 + self.block]
+
+    def _subsample(self, images: Any) -> np.ndarray:
+        return np.asarray(images)[:, :: self.step, :: self.step, :3].astype(np.float32) / 255.0
+
+    def __call__(self, images: Any) -> np.ndarray:
+        x = self._subsample(images)
+        n, b = x.shape[0], self.block
+        rows, cols = x.shape[1] // b, x.shape[2] // b
+        blocks = x[:, : rows * b, : cols * b].reshape(n, rows, b, cols, b, 3)
+        distance = ((blocks - self.template[None, None, :, None]) ** 2).mean(axis=(2, 4, 5))
+        score = -distance.reshape(n, -1)
+        best = np.sort(score, axis=1)[:, -3:].mean(axis=1)
+        p = 1.0 / (1.0 + np.exp(-(40.0 * (best - np.median(score, axis=1)) - 0.5)))
+        return np.column_stack([1.0 - p, p])
+
+
+class TwoRegionModel:
+    """Two superpixels that matter only together, plus the photo's brightness.
+
+    ``logit = 3 [a and b shown] + brightness / brightness of the photo - 2``, where ``a`` and
+    ``b`` are two superpixels (shown: more than half of their original intensity is there).
+    A pure pairwise interaction on top of an additive term. Returns ``[P(no), P(yes)]``.
+    """
+
+    step = 4
+
+    def __init__(self, image: np.ndarray, segments: np.ndarray, a: int, b: int) -> None:
+        sub = self._subsample(image[None])[0]
+        strided = segments[:: self.step, :: self.step]
+        self.region_a, self.region_b = strided == a, strided == b
+        self.full_a = float(sub[self.region_a].sum())
+        self.full_b = float(sub[self.region_b].sum())
+        self.brightness = float(sub.mean())
+
+    def _subsample(self, images: Any) -> np.ndarray:
+        return np.asarray(images)[:, :: self.step, :: self.step, :3].astype(np.float32) / 255.0
+
+    def __call__(self, images: Any) -> np.ndarray:
+        x = self._subsample(images)
+        shown_a = x[:, self.region_a].sum(axis=(1, 2)) > 0.5 * self.full_a
+        shown_b = x[:, self.region_b].sum(axis=(1, 2)) > 0.5 * self.full_b
+        logit = 3.0 * (shown_a & shown_b) + x.mean(axis=(1, 2, 3)) / self.brightness - 2.0
+        p = 1.0 / (1.0 + np.exp(-logit))
+        return np.column_stack([1.0 - p, p])
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -236,9 +305,15 @@ def _unsure_row() -> np.ndarray:
 
 
 def _build(name: str) -> Case:
-    if name == "image-mlp":
+    if name in ("image-mlp", "image-detector", "image-and"):
         image, segments = _image_case()
-        model = GridMLPModel()
+        if name == "image-mlp":
+            model: Callable[[Any], Any] = GridMLPModel()
+        elif name == "image-detector":
+            model = TemplateDetectorModel(image)
+        else:
+            ids = np.unique(segments)
+            model = TwoRegionModel(image, segments, int(ids[10]), int(ids[50]))
         label = int(np.argmax(model(image[None])[0]))
         return Case(
             name,
@@ -256,7 +331,7 @@ def _build(name: str) -> Case:
 
             docs, labels = make_corpus()
             pipeline = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
-            model: Callable[[Any], Any] = pipeline.fit(docs, labels).predict_proba
+            model = pipeline.fit(docs, labels).predict_proba
         else:
             model = InteractionTextModel()
         return Case(name, "text", make_document(), model, 1, explain_kwargs={"num_features": 10})
@@ -276,7 +351,15 @@ def _build(name: str) -> Case:
     raise ValueError(f"unknown case {name!r}; expected one of {CASES}")
 
 
-CASES = ("image-mlp", "text-linear", "text-interact", "tabular-rf", "tabular-gb")
+CASES = (
+    "image-mlp",
+    "image-detector",
+    "image-and",
+    "text-linear",
+    "text-interact",
+    "tabular-rf",
+    "tabular-gb",
+)
 
 
 @cache

@@ -1,7 +1,8 @@
 """Query efficiency: agreement with lime's converged explanation at a given number of queries.
 
 Side by side in one process, on the cases of ``_efficiency_cases.py`` (a photo with 97
-superpixels and a non-additive network, a 150-word review with a TF-IDF + logistic model and
+superpixels and three non-additive models: a small network, a convolutional template detector,
+two superpixels that matter only together; a 150-word review with a TF-IDF + logistic model and
 with an interacting model, breast cancer with a random forest and with gradient boosting):
 
 - ``lime``: lime 0.2.0.1 itself;
