@@ -251,7 +251,7 @@ class ControlVariate:
         logit when the outputs are in [0, 1] (probabilities), else identity.
     pool_units : (m,) int array, optional
         Free rows that belong together in their design (a mask and its complement), reweighted
-        together by the uncertainty's bootstrap; ``None``: every free row on its own.
+        together by the uncertainty's bootstrap; ``None``: the bootstrap keeps the free rows.
     """
 
     features = PackedBits()
@@ -285,11 +285,17 @@ class ControlVariate:
         other._gram = self.pool_gram()
         return other
 
-    def pool_multiplier(self, generator: np.random.Generator) -> np.ndarray:
-        """Exponential(1) factors on the free rows' weights, one per unit (a replicate's)."""
+    def pool_multiplier(self, generator: np.random.Generator) -> np.ndarray | None:
+        """Exponential(1) factors on the free rows' weights, one per unit (a replicate's).
+
+        ``None`` (the free rows kept as they are) when the free rows name no units: the
+        stratified free rows of text and tables, many times the queried ones, carry little of
+        the spread, and reweighting them one by one overstated it (text's standard errors by
+        about 20 %).
+        """
         units = getattr(self, "pool_units", None)
         if units is None:
-            return np.asarray(generator.exponential(1.0, self.pool_weight.shape[0]))
+            return None
         return np.asarray(generator.exponential(1.0, int(units.max()) + 1))[units]
 
     def pool_gram(
