@@ -114,6 +114,21 @@ def test_linear_model_gives_its_coefficients():
     np.testing.assert_allclose(np.mean(estimates, axis=0), COEF, rtol=0.05, atol=2e-4)
 
 
+def _explain_image(image, model, segments, num_samples, seed=0, sampler="efficient"):
+    """Label 1 of ``image`` explained over every superpixel of ``segments``, black hidden."""
+    return LimeImageExplainer(random_state=seed).explain_instance(
+        image,
+        model,
+        labels=(1,),
+        top_labels=None,
+        segmentation_fn=lambda img: segments,
+        num_samples=num_samples,
+        hide_color=0,
+        sampler=sampler,
+        progress_bar=False,
+    )
+
+
 def test_image_linear_model_gives_its_coefficients():
     rng = np.random.RandomState(1)
     image = rng.randint(50, 200, (32, 32, 3)).astype(np.uint8)
@@ -124,17 +139,7 @@ def test_image_linear_model_gives_its_coefficients():
         p = 0.2 + 0.5 * (imgs[..., 0] * weight_map).sum((1, 2)) / (255.0 * weight_map.sum())
         return np.column_stack([1 - p, p])
 
-    exp = LimeImageExplainer(random_state=0).explain_instance(
-        image,
-        model,
-        labels=(1,),
-        top_labels=None,
-        segmentation_fn=lambda img: segments,
-        num_samples=300,
-        hide_color=0,
-        sampler="efficient",
-        progress_bar=False,
-    )
+    exp = _explain_image(image, model, segments, 300)
     truth = np.array(
         [
             0.5 * (image[..., 0] * weight_map)[segments == s].sum() / (255.0 * weight_map.sum())
@@ -215,20 +220,7 @@ def test_image_saturating_model_closer_than_lime_at_three_times_the_queries():
         errors[sampler] = np.mean(
             [
                 _error(
-                    _weights(
-                        LimeImageExplainer(random_state=seed).explain_instance(
-                            image,
-                            model,
-                            labels=(1,),
-                            top_labels=None,
-                            segmentation_fn=lambda img: segments,
-                            num_samples=budget,
-                            hide_color=0,
-                            sampler=sampler,
-                            progress_bar=False,
-                        )
-                    ),
-                    truth,
+                    _weights(_explain_image(image, model, segments, budget, seed, sampler)), truth
                 )
                 for seed in range(8)
             ]
@@ -271,20 +263,7 @@ def test_image_weight_std_is_the_spread_over_seeds_with_interacting_superpixels(
         p = 1 / (1 + np.exp(-logit))
         return np.column_stack([1 - p, p])
 
-    runs = [
-        LimeImageExplainer(random_state=seed).explain_instance(
-            image,
-            model,
-            labels=(1,),
-            top_labels=None,
-            segmentation_fn=lambda img: segments,
-            num_samples=250,
-            hide_color=0,
-            sampler="efficient",
-            progress_bar=False,
-        )
-        for seed in range(16)
-    ]
+    runs = [_explain_image(image, model, segments, 250, seed) for seed in range(16)]
     weights = np.array([[_weights(e)[f] for f in range(64)] for e in runs])
     reported = np.array([[e.weight_std[1][f] for f in range(64)] for e in runs])
     ratio = np.sqrt((reported**2).mean(axis=0)) / weights.std(axis=0, ddof=1)
