@@ -156,6 +156,11 @@ class GridMLPModel:
         return out / out.sum(axis=1, keepdims=True)
 
 
+def _strided(images: Any, step: int) -> np.ndarray:
+    """Every ``step``-th pixel of a batch of images, RGB in [0, 1] (what the image models read)."""
+    return np.asarray(images)[:, ::step, ::step, :3].astype(np.float32) / 255.0
+
+
 class TemplateDetectorModel:
     """A one-filter convolutional detector: does the photo show this 8 x 8 patch somewhere?
 
@@ -170,14 +175,11 @@ class TemplateDetectorModel:
     block = 8
 
     def __init__(self, image: np.ndarray) -> None:
-        sub = self._subsample(image[None])[0]
+        sub = _strided(image[None], self.step)[0]
         self.template = sub[30 : 30 + self.block, 40 : 40 + self.block]
 
-    def _subsample(self, images: Any) -> np.ndarray:
-        return np.asarray(images)[:, :: self.step, :: self.step, :3].astype(np.float32) / 255.0
-
     def __call__(self, images: Any) -> np.ndarray:
-        x = self._subsample(images)
+        x = _strided(images, self.step)
         n, b = x.shape[0], self.block
         rows, cols = x.shape[1] // b, x.shape[2] // b
         blocks = x[:, : rows * b, : cols * b].reshape(n, rows, b, cols, b, 3)
@@ -199,18 +201,15 @@ class TwoRegionModel:
     step = 4
 
     def __init__(self, image: np.ndarray, segments: np.ndarray, a: int, b: int) -> None:
-        sub = self._subsample(image[None])[0]
+        sub = _strided(image[None], self.step)[0]
         strided = segments[:: self.step, :: self.step]
         self.region_a, self.region_b = strided == a, strided == b
         self.full_a = float(sub[self.region_a].sum())
         self.full_b = float(sub[self.region_b].sum())
         self.brightness = float(sub.mean())
 
-    def _subsample(self, images: Any) -> np.ndarray:
-        return np.asarray(images)[:, :: self.step, :: self.step, :3].astype(np.float32) / 255.0
-
     def __call__(self, images: Any) -> np.ndarray:
-        x = self._subsample(images)
+        x = _strided(images, self.step)
         shown_a = x[:, self.region_a].sum(axis=(1, 2)) > 0.5 * self.full_a
         shown_b = x[:, self.region_b].sum(axis=(1, 2)) > 0.5 * self.full_b
         logit = 3.0 * (shown_a & shown_b) + x.mean(axis=(1, 2, 3)) / self.brightness - 2.0

@@ -265,11 +265,7 @@ def finish_explanation(
         # Too few independent units to resample (one scramble, one orthogonal block): the rows,
         # or the units the design names for this case, are treated as independent, as for
         # 'stratified' -- conservative.
-        groups = (
-            design.groups
-            if design.n_units >= _MIN_UNITS
-            else getattr(design, "fallback_units", None)
-        )
+        groups = design.groups if design.n_units >= _MIN_UNITS else design.fallback_units
     fits = estimate(
         base,
         design,

@@ -422,7 +422,7 @@ def without_instance(design: SampleDesign) -> SampleDesign:
     control = design.control
     if control is not None:
         control = control.with_features(control.features[1:])
-    fallback = getattr(design, "fallback_units", None)
+    fallback = design.fallback_units
     return SampleDesign(
         design.interpretable[1:],
         design.sample_weight[1:],
@@ -461,7 +461,7 @@ def join_designs(designs: list[SampleDesign], groups: np.ndarray) -> SampleDesig
         np.asarray(groups),
         control=control,
         sampler=first.sampler,
-        fallback_units=_joined_units([getattr(d, "fallback_units", None) for d in designs]),
+        fallback_units=_joined_units([d.fallback_units for d in designs]),
     )
     if control is not None and control.features.shape[0] != joined.n_rows:
         raise ValueError("every block of a joined efficient design needs its control variate")
@@ -686,11 +686,14 @@ def _flexible_link(
     total = w.sum()
     centre = (w @ eta) / total
     spread = float(np.sqrt((w @ (eta - centre) ** 2) / total))
-    fallback = (eta, pool_eta) if inverse is None else (inverse(eta), inverse(pool_eta))
+
+    def plain() -> tuple[np.ndarray, np.ndarray]:
+        return (eta, pool_eta) if inverse is None else (inverse(eta), inverse(pool_eta))
+
     columns = 4 if inverse is None else 5
     if not spread > 1e-12 or eta.size < _ROWS_PER_LINK_COEF * columns:
-        return fallback
-    pool_eta = np.clip(pool_eta, eta.min(), eta.max())
+        return plain()
+    clipped = np.clip(pool_eta, eta.min(), eta.max())
 
     def basis(index: np.ndarray) -> np.ndarray:
         t = (index - centre) / spread
@@ -707,8 +710,8 @@ def _flexible_link(
     gamma, *_ = np.linalg.lstsq(scaled / norms, y * root_w, rcond=1e-8)
     gamma = gamma / norms
     if not np.all(np.isfinite(gamma)):
-        return fallback
-    return design @ gamma, basis(pool_eta) @ gamma
+        return plain()
+    return design @ gamma, basis(clipped) @ gamma
 
 
 def _ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = 1.0) -> tuple:

@@ -362,8 +362,9 @@ class LimeTextExplainer(ExplainManyMixin, ExplanationAttributeHint):
             :mod:`limewidgets.engine.efficient`): the number of kept words is drawn from lime's
             law tilted by the kernel (no query on samples the kernel then ignores), in
             stratified blocks, and the surrogate is fitted with a control variate (a model of
-            the outputs through one additive score, whose surrogate is computed on free masks). It estimates the
-            same surrogate as lime (lime's answer at a large ``num_samples``). With
+            the outputs through one additive score, whose surrogate is computed on free
+            masks). It estimates the same surrogate as lime (lime's answer at a large
+            ``num_samples``). With
             ``num_samples='auto'`` the blocks are drawn as with ``'stratified'``.
         max_samples : int, default=5000
             With ``num_samples='auto'``: the most model queries to use.

@@ -41,9 +41,9 @@ instead (:func:`bootstrap_refit`): every replicate reweights whole units by inde
 Exponential(1) draws (the multiplier bootstrap again) and reruns the estimator (a control
 variate reweights its free rows the same way: their projection of the cheap model differs
 between runs as well); standard errors are the spread of the replicates' weights and stability
-is the replicates' mean pairwise top-k Jaccard (without the bias correction above). A design with too few independent units to resample (one
-orthogonal block of image masks) names the rows that belong together (a mask and its
-complement), which are then treated as independent.
+is the replicates' mean pairwise top-k Jaccard (without the bias correction above). A design
+with too few independent units to resample (one orthogonal block of image masks) names the rows
+that belong together (a mask and its complement), which are then treated as independent.
 
 **Samplers.** ``'lime'`` rows are independent: exact. ``'stratified'`` draws every row from one
 scrambled sequence, which has no independent unit; its rows are treated as independent, which
