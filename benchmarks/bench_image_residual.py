@@ -1,7 +1,8 @@
-"""Why the image case gains about 2x, not 4x: the even and odd parts of lime's residual.
+"""Why two image cases gain about 2x, not 4x: the even and odd parts of lime's residual.
 
-For the ``image-mlp`` case of :mod:`bench_efficiency` this measures, with the model itself (no
-limewidgets estimator involved), how far any design of keep-masks can take lime's estimator.
+For the ``image-mlp`` (default) or ``image-detector`` case of :mod:`bench_efficiency`
+(``--case``) this measures, with the model itself (no limewidgets estimator involved), how far
+any design of keep-masks can take lime's estimator.
 
 lime's converged surrogate ``b + beta . z`` is the kernel-weighted least-squares fit of the
 model ``f`` over fair-coin masks ``z``; what it leaves is the residual ``r = f - b - beta . z``.
@@ -27,15 +28,20 @@ Printed:
   extra queries (the best cheap model of that form), with the share of the output variance each
   explains on fresh masks;
 - how much of the odd part's nonlinear variance small odd networks ``sum_k v_k tanh(u_k . x)``
-  (the shape a control variate would need) explain when fitted on 20 000 mask pairs.
+  (the shape a control variate would need) explain when fitted on 20 000 mask pairs;
+- how much of the even part products of touching superpixels explain, and of the odd part
+  products along paths of three touching superpixels, fitted on 20 000 and on 125 mask pairs.
 
-Run ``python benchmarks/bench_image_residual.py`` (about 5 minutes; ``--quick`` for a smoke run).
+Run ``python benchmarks/bench_image_residual.py [--case image-detector]`` (about 6 minutes;
+``--quick`` for a smoke run).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,19 +55,23 @@ from limewidgets.engine.efficient_designs import folded_hadamard_masks  # noqa: 
 
 
 class MaskedModel:
-    """The case's model as a function of keep-masks (hidden superpixels black, as the case)."""
+    """A case's model as a function of keep-masks (hidden superpixels black, as the case)."""
 
-    def __init__(self) -> None:
-        case = ec.get_case("image-mlp")
+    def __init__(self, case_name: str = "image-mlp") -> None:
+        case = ec.get_case(case_name)
         image, segments = ec._image_case()
-        self.model, self.label = case.model, case.label
+        self.model, self.label = copy.copy(case.model), case.label
         self.ids = np.unique(segments)
         self.n_features = self.ids.size
-        # The model reads a strided subsample of the image: masking only those pixels gives it
-        # the same input at a fraction of the cost.
-        step = max(1, min(image.shape[:2]) // 64)
+        # The models read a strided subsample of the image: masking only those pixels gives them
+        # the same input at a fraction of the cost (a model with a fixed stride reads it as is).
+        if hasattr(self.model, "step"):
+            step, self.model.step = self.model.step, 1
+        else:
+            step = max(1, min(image.shape[:2]) // 64)
         self.pixels = image[::step, ::step].astype(np.float32)
         self.segment_of_pixel = np.searchsorted(self.ids, segments)[::step, ::step]
+        self.segments = np.searchsorted(self.ids, segments)
 
     def __call__(self, masks: np.ndarray, chunk: int = 4000) -> np.ndarray:
         out = np.empty(len(masks))
@@ -71,6 +81,18 @@ class MaskedModel:
                 :, self.label
             ]
         return out
+
+    def adjacent_pairs(self) -> np.ndarray:
+        """Pairs of superpixels that touch (a pixel of one beside a pixel of the other)."""
+        found = set()
+        for a, b in (
+            (self.segments[:, :-1], self.segments[:, 1:]),
+            (self.segments[:-1], self.segments[1:]),
+        ):
+            differ = a != b
+            low, high = np.minimum(a[differ], b[differ]), np.maximum(a[differ], b[differ])
+            found.update(zip(low.tolist(), high.tolist(), strict=True))
+        return np.array(sorted(found))
 
 
 def kernel_weights(masks: np.ndarray) -> np.ndarray:
@@ -135,6 +157,55 @@ def odd_network_share(f: MaskedModel, n_pairs: int, units: list[int], seed: int)
     return shares
 
 
+def local_interaction_share(
+    f: MaskedModel,
+    residual: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    n_pairs: int,
+    seed: int,
+) -> dict:
+    """Shares of the residual's parts that interactions of touching superpixels explain.
+
+    The even part is regressed on the products of the pairs of superpixels that touch, the odd
+    part on the products along paths of three touching superpixels (ridge, penalty by
+    cross-validation), fitted on ``n_pairs`` pairs of masks (the best such terms can do) and on
+    125 pairs (what one budget of 250 queries could learn from); shares of the held-out variance.
+    """
+    from sklearn.linear_model import RidgeCV
+
+    generator = np.random.default_rng(seed)
+    pairs = f.adjacent_pairs()
+    neighbours: dict[int, set[int]] = {i: set() for i in range(f.n_features)}
+    for i, j in pairs.tolist():
+        neighbours[i].add(j)
+        neighbours[j].add(i)
+    paths = np.array(
+        sorted(
+            {
+                tuple(sorted((i, j, k)))
+                for i, j in pairs.tolist()
+                for k in (neighbours[i] | neighbours[j]) - {i, j}
+            }
+        )
+    )
+    n_test = max(2000, n_pairs // 2)
+    masks = generator.random((n_pairs + n_test, f.n_features)) < 0.5
+    _, even, odd = residual(masks)
+    signs = 2.0 * masks - 1.0
+    terms = {
+        "even part, touching pairs": (np.prod(signs[:, pairs], axis=2), even),
+        "odd part, touching triples": (np.prod(signs[:, paths], axis=2), odd),
+    }
+    shares: dict = {"n_pairs": len(pairs), "n_triples": len(paths)}
+    for name, (features, part) in terms.items():
+        test_x, test_y = features[n_pairs:], part[n_pairs:]
+        spread = np.var(test_y)
+        shares[name] = {}
+        for n_fit in (n_pairs, 125):
+            fit = RidgeCV(alphas=np.logspace(-2, 4, 13)).fit(features[:n_fit], part[:n_fit])
+            shares[name][n_fit] = 1.0 - np.mean((test_y - fit.predict(test_x)) ** 2) / spread
+    return shares
+
+
 def expit(t: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * t))
 
@@ -191,22 +262,25 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--masks", type=int, default=200_000, help="masks for lime's limit")
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--pairs", type=int, default=20_000, help="pairs for the odd networks")
+    parser.add_argument(
+        "--case", choices=["image-mlp", "image-detector"], default="image-mlp", help="model"
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
         args.masks, args.seeds, args.pairs = 20_000, 3, 2000
 
-    f = MaskedModel()
+    f = MaskedModel(args.case)
     d = f.n_features
     generator = np.random.default_rng(0)
     masks = generator.random((args.masks, d)) < 0.5
     outputs, weights = f(masks), kernel_weights(masks)
     beta = weighted_ridge(masks.astype(float), outputs, weights, alpha=0.0)
     intercept = weights @ (outputs - masks @ beta) / weights.sum()
-    reference = ec.reference("image-mlp")
+    reference = ec.reference(args.case)
     cached = np.array([reference.get(int(i), 0.0) for i in f.ids])
     print(
-        f"{d} superpixels; lime's limit from {args.masks} masks: correlation with the cached "
+        f"{args.case}, {d} superpixels; lime's limit from {args.masks} masks: correlation with the cached "
         f"converged reference {np.corrcoef(beta, cached)[0, 1]:.4f}"
     )
 
@@ -250,6 +324,9 @@ def main(argv: list[str] | None = None) -> dict:
             y, even_part, odd_part = residual(m)
             x, w = m.astype(float), kernel_weights(m)
             linear = intercept + x @ beta
+            # Row 0, the instance, is in every design and its complement (every superpixel
+            # hidden) in none: it keeps its whole residual in both parts' targets.
+            even_part[0] = odd_part[0] = y[0] - linear[0]
             fits = [
                 weighted_ridge(x, target, w, alpha=1.0)
                 for target in (y, linear + even_part, linear + odd_part)
@@ -332,6 +409,17 @@ def main(argv: list[str] | None = None) -> dict:
         "pairs (held out): "
         + ", ".join(f"{k} unit{'s' if k > 1 else ''} {share:.2f}" for k, share in shares.items())
     )
+
+    local = local_interaction_share(f, residual, args.pairs, seed=6)
+    results["local_interactions"] = local
+    print(
+        f"\nInteractions of touching superpixels ({local['n_pairs']} touching pairs, "
+        f"{local['n_triples']} paths of three), "
+        "share of the part's variance explained (held out), fitted on:"
+    )
+    for name in ("even part, touching pairs", "odd part, touching triples"):
+        by_size = local[name]
+        print(f"- {name}: " + ", ".join(f"{n} pairs {v:.2f}" for n, v in by_size.items()))
     return results
 
 
