@@ -70,8 +70,8 @@ class MaskedModel:
         else:
             step = max(1, min(image.shape[:2]) // 64)
         self.pixels = image[::step, ::step].astype(np.float32)
-        self.segment_of_pixel = np.searchsorted(self.ids, segments)[::step, ::step]
         self.segments = np.searchsorted(self.ids, segments)
+        self.segment_of_pixel = self.segments[::step, ::step]
 
     def __call__(self, masks: np.ndarray, chunk: int = 4000) -> np.ndarray:
         out = np.empty(len(masks))
@@ -195,7 +195,7 @@ def local_interaction_share(
         "even part, touching pairs": (np.prod(signs[:, pairs], axis=2), even),
         "odd part, touching triples": (np.prod(signs[:, paths], axis=2), odd),
     }
-    shares: dict = {"n_pairs": len(pairs), "n_triples": len(paths)}
+    shares: dict = {}
     for name, (features, part) in terms.items():
         test_x, test_y = features[n_pairs:], part[n_pairs:]
         spread = np.var(test_y)
@@ -203,7 +203,7 @@ def local_interaction_share(
         for n_fit in (n_pairs, 125):
             fit = RidgeCV(alphas=np.logspace(-2, 4, 13)).fit(features[:n_fit], part[:n_fit])
             shares[name][n_fit] = 1.0 - np.mean((test_y - fit.predict(test_x)) ** 2) / spread
-    return shares
+    return {"n_pairs": len(pairs), "n_triples": len(paths), "shares": shares}
 
 
 def expit(t: np.ndarray) -> np.ndarray:
@@ -261,7 +261,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--masks", type=int, default=200_000, help="masks for lime's limit")
     parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--pairs", type=int, default=20_000, help="pairs for the odd networks")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=20_000,
+        help="pairs for the odd networks and local interactions",
+    )
     parser.add_argument(
         "--case", choices=["image-mlp", "image-detector"], default="image-mlp", help="model"
     )
@@ -280,8 +285,8 @@ def main(argv: list[str] | None = None) -> dict:
     reference = ec.reference(args.case)
     cached = np.array([reference.get(int(i), 0.0) for i in f.ids])
     print(
-        f"{args.case}, {d} superpixels; lime's limit from {args.masks} masks: correlation with the cached "
-        f"converged reference {np.corrcoef(beta, cached)[0, 1]:.4f}"
+        f"{args.case}, {d} superpixels; lime's limit from {args.masks} masks: correlation with "
+        f"the cached converged reference {np.corrcoef(beta, cached)[0, 1]:.4f}"
     )
 
     def residual(
@@ -417,8 +422,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{local['n_triples']} paths of three), "
         "share of the part's variance explained (held out), fitted on:"
     )
-    for name in ("even part, touching pairs", "odd part, touching triples"):
-        by_size = local[name]
+    for name, by_size in local["shares"].items():
         print(f"- {name}: " + ", ".join(f"{n} pairs {v:.2f}" for n, v in by_size.items()))
     return results
 
